@@ -1,0 +1,1 @@
+"""Loopdeck's media pipeline: models, jobs, callbacks, and the encode core (media_jobs.encode)."""
