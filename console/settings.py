@@ -1,0 +1,149 @@
+"""Loopdeck settings. Every value comes from the environment (see `.env.example`) with a working
+local default: SQLite and media in ./data, a Redis the run command starts on a private socket."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from console.env import (
+    SettingError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    persistent_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = env_path("LOOPDECK_DATA_DIR", BASE_DIR / "data")
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = persistent_secret("SECRET_KEY", DATA_DIR / "secret_key")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "media_jobs",
+    "console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "console.urls"
+WSGI_APPLICATION = "console.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{DATA_DIR / 'loopdeck.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, workers and the reconciler write concurrently; WAL and a busy timeout keep SQLite
+    # from answering "database is locked" under that load.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "console-login"
+LOGIN_REDIRECT_URL = "console-home"
+LOGOUT_REDIRECT_URL = "console-login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env_path("STATIC_ROOT", DATA_DIR / "static")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = env_path("MEDIA_ROOT", DATA_DIR / "media")
+# Outputs reach their final name only when complete (see media_jobs.storage).
+STORAGES = {
+    "default": {"BACKEND": env_str("STORAGE_BACKEND", "media_jobs.storage.AtomicFileSystemStorage")},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Uploads larger than this are spooled to disk by Django instead of held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = None
+MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE_MB", 2048, minimum=1) * 1024 * 1024
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+
+# Redis: without REDIS_URL, the run command starts a private Redis on this socket.
+REDIS_SOCKET = DATA_DIR / "redis.sock"
+REDIS_URL = env_str("REDIS_URL", f"unix://{REDIS_SOCKET}?db=0")
+if len(str(REDIS_SOCKET)) > 100 and "REDIS_URL" not in os.environ:
+    raise SettingError(f"LOOPDECK_DATA_DIR path is too long for a Unix socket: {REDIS_SOCKET}")
+
+RENDER_TIMEOUT = env_int("RENDER_TIMEOUT", 900, minimum=10)
+RENDER_MEMORY_LIMIT_MB = env_int("RENDER_MEMORY_LIMIT_MB", 3072, minimum=256)
+PROBE_TIMEOUT = env_int("PROBE_TIMEOUT", 60, minimum=5)
+# A render whose worker has not reported for this long is considered lost (the job heartbeats
+# every HEARTBEAT_INTERVAL while it runs).
+HEARTBEAT_INTERVAL = env_float("HEARTBEAT_INTERVAL", 5, minimum=0.5)
+HEARTBEAT_STALE_AFTER = env_float("HEARTBEAT_STALE_AFTER", 30, minimum=2)
+RECONCILE_INTERVAL = env_float("RECONCILE_INTERVAL", 10, minimum=0.5)
+MAX_RENDER_ATTEMPTS = env_int("MAX_RENDER_ATTEMPTS", 3, minimum=1)
+
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RENDER_TIMEOUT + 120}
+    for name in ("encode", "light")
+}
+RQ = {"COMMIT_MODE": "on_db_commit"}
+RQ_SHOW_ADMIN_LINK = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

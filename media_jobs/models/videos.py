@@ -1,0 +1,132 @@
+"""Videos in the media library."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+
+from media_jobs.encode import MediaInfo
+
+if TYPE_CHECKING:
+    from .tasks import AnimatedImage
+
+_SAFE_EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
+
+
+def safe_extension(filename: str) -> str:
+    """The file's extension if it is short and plain, else '' (we never trust the name)."""
+    ext = PurePath(filename.replace("\\", "/")).suffix.lower()
+    return ext if _SAFE_EXT.match(ext) else ""
+
+
+def video_upload_to(video: "Video", filename: str) -> str:
+    # Stored under a generated name: the uploader's name is kept only as the title.
+    return f"videos/{video.public_id}/original{safe_extension(filename)}"
+
+
+def cover_upload_to(video: "Video", filename: str) -> str:
+    return f"videos/{video.public_id}/cover.jpg"
+
+
+class Video(models.Model):
+    """An uploaded original and what we know about it.
+
+    States: PROCESSING (probing and extracting the cover) → READY, or → FAILED with an error
+    code when the file cannot be used. `cover` is the animated image chosen as cover if there
+    is one, otherwise the static cover extracted at probe time.
+    """
+
+    class Status(models.TextChoices):
+        PROCESSING = "PROCESSING", "Processing"
+        READY = "READY", "Ready"
+        FAILED = "FAILED", "Failed"
+
+    public_id = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
+    title = models.CharField(max_length=255)
+    original_filename = models.CharField(max_length=255, blank=True)
+    file = models.FileField(upload_to=video_upload_to, max_length=255)
+    size = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    workflow = models.ForeignKey(
+        "media_jobs.Workflow", on_delete=models.SET_NULL, null=True, blank=True, related_name="videos",
+        help_text="The workflow chosen at upload time.",
+    )
+
+    # The probe's full answer, plus the columns the library sorts and filters on.
+    metadata = models.JSONField(default=dict, blank=True)
+    container = models.CharField(max_length=64, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    rotate = models.SmallIntegerField(default=0)
+    bitrate = models.BigIntegerField(null=True, blank=True)
+
+    cover_image = models.FileField(upload_to=cover_upload_to, max_length=255, blank=True)
+    cover_animated = models.ForeignKey(
+        "media_jobs.AnimatedImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    prepare_attempts = models.PositiveSmallIntegerField(default=0)
+    prepare_job_id = models.CharField(max_length=100, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="video_status_created")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def media_info(self) -> MediaInfo | None:
+        return MediaInfo.from_dict(self.metadata) if self.metadata else None
+
+    def apply_probe(self, info: MediaInfo) -> None:
+        self.metadata = info.to_dict()
+        self.container = info.container[:64]
+        self.duration = info.duration
+        self.width = info.width
+        self.height = info.height
+        self.rotate = info.rotate
+        self.bitrate = info.bitrate
+
+    def mark_ready(self) -> None:
+        self.status = self.Status.READY
+        self.error_code = ""
+        self.error_message = ""
+        self.save(update_fields=["status", "error_code", "error_message", "cover_image", "metadata",
+                                 "container", "duration", "width", "height", "rotate", "bitrate",
+                                 "updated_at"])
+
+    def mark_failed(self, code: str, message: str) -> None:
+        self.status = self.Status.FAILED
+        self.error_code = code
+        self.error_message = message
+        self.save(update_fields=["status", "error_code", "error_message", "updated_at"])
+
+    def set_cover(self, image: "AnimatedImage | None") -> None:
+        """Use this animated image as the cover, or go back to the static cover with None."""
+        if image is not None and (image.video_id != self.pk or image.status != image.Status.SUCCESS):
+            raise ValueError("only a finished animated image of this video can be its cover")
+        self.cover_animated = image
+        self.save(update_fields=["cover_animated", "updated_at"])
+
+    @property
+    def cover_url(self) -> str:
+        if self.cover_animated_id and self.cover_animated and self.cover_animated.file:
+            return self.cover_animated.file.url
+        return self.cover_image.url if self.cover_image else ""
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        stored = [f for f in [self.file, self.cover_image, *(i.file for i in self.animated_images.all())] if f]
+        result = super().delete(*args, **kwargs)
+        # Files go only once the rows are gone for good: a rolled-back delete keeps them.
+        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in stored])
+        return result

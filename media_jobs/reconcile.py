@@ -1,0 +1,134 @@
+"""The reconciler: finds work that a dead worker or a lost queue left behind and re-queues or
+fails it, so nothing stays WAITING or PROCESSING for ever.
+
+Bound: a render whose worker died (SIGKILL, out of memory, machine loss) stops heartbeating; it
+is re-queued at most HEARTBEAT_STALE_AFTER + RECONCILE_INTERVAL seconds later (40 s by default),
+and failed with WorkerLost once it has been lost MAX_RENDER_ATTEMPTS times.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from media_jobs import queues, services
+from media_jobs.encode import ErrorCode
+from media_jobs.models import AnimatedImage, Task, Video
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "loopdeck:reconcile"
+# Jobs in these states will still run; anything else (missing, failed, stopped) will not.
+_ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+@dataclass
+class Report:
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    videos_requeued: list[int] = field(default_factory=list)
+    videos_failed: list[int] = field(default_factory=list)
+    tasks_finished: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.requeued, self.failed, self.videos_requeued, self.videos_failed, self.tasks_finished))
+
+
+def _job_alive(job_id: str) -> bool:
+    if not job_id:
+        return False
+    connection = queues.get_queue(queues.ENCODE).connection
+    try:
+        status = Job.fetch(job_id, connection=connection).get_status(refresh=False)
+    except NoSuchJobError:
+        return False
+    return status in _ALIVE
+
+
+def reconcile() -> Report:
+    """One pass. Safe to run from several processes: a Redis lock lets one through at a time."""
+    connection = queues.get_queue(queues.ENCODE).connection
+    lock = connection.lock(LOCK_NAME, timeout=120, blocking=False)
+    if not lock.acquire():
+        return Report()
+    try:
+        report = Report()
+        _lost_renders(report)
+        _orphaned_waiting(report)
+        _stuck_videos(report)
+        _unfinished_tasks(report)
+        if report:
+            log.info("reconciler: %s", report)
+        return report
+    finally:
+        lock.release()
+
+
+def _lost_renders(report: Report) -> None:
+    stale = timezone.now() - timedelta(seconds=settings.HEARTBEAT_STALE_AFTER)
+    for image in AnimatedImage.objects.filter(status=AnimatedImage.Status.PROCESSING, heartbeat_at__lt=stale):
+        _requeue_or_fail(image, report, "its worker stopped responding")
+
+
+def _orphaned_waiting(report: Report) -> None:
+    # Give a fresh enqueue time to reach Redis (it happens just after the commit).
+    settled = timezone.now() - timedelta(seconds=settings.RECONCILE_INTERVAL)
+    waiting = AnimatedImage.objects.filter(
+        status=AnimatedImage.Status.WAITING, video__status=Video.Status.READY, created_at__lt=settled,
+    ).exclude(task__status=Task.Status.ABORTED)
+    for image in waiting:
+        if not _job_alive(image.rq_job_id):
+            _requeue_or_fail(image, report, "its queued job was lost")
+
+
+def _requeue_or_fail(image: AnimatedImage, report: Report, why: str) -> None:
+    with transaction.atomic():
+        # Re-read under lock: the worker may have finished between the query and now.
+        image = AnimatedImage.objects.select_for_update().select_related("task").get(pk=image.pk)
+        if image.is_final:
+            return
+        if image.status == AnimatedImage.Status.PROCESSING:
+            stale = timezone.now() - timedelta(seconds=settings.HEARTBEAT_STALE_AFTER)
+            if image.heartbeat_at and image.heartbeat_at >= stale:
+                return
+        if image.attempts >= settings.MAX_RENDER_ATTEMPTS:
+            image.record_failure(ErrorCode.WORKER_LOST, f"{why}; gave up after {image.attempts} attempts")
+            report.failed.append(image.pk)
+        else:
+            AnimatedImage.objects.filter(pk=image.pk).update(status=AnimatedImage.Status.WAITING, progress=0)
+            services.enqueue_render(image)
+            report.requeued.append(image.pk)
+    image.task.refresh_status()
+
+
+def _stuck_videos(report: Report) -> None:
+    settled = timezone.now() - timedelta(seconds=settings.RECONCILE_INTERVAL)
+    for video in Video.objects.filter(status=Video.Status.PROCESSING, updated_at__lt=settled):
+        if _job_alive(video.prepare_job_id):
+            continue
+        with transaction.atomic():
+            video = Video.objects.select_for_update().get(pk=video.pk)
+            if video.status != Video.Status.PROCESSING:
+                continue
+            if video.prepare_attempts >= settings.MAX_RENDER_ATTEMPTS:
+                services.fail_video(video, ErrorCode.WORKER_LOST, "preparing the video failed repeatedly")
+                report.videos_failed.append(video.pk)
+            else:
+                services.enqueue_prepare(video)
+                report.videos_requeued.append(video.pk)
+
+
+def _unfinished_tasks(report: Report) -> None:
+    open_tasks = Task.objects.filter(status__in=[Task.Status.WAITING, Task.Status.PROCESSING]).exclude(
+        outputs__status__in=[AnimatedImage.Status.WAITING, AnimatedImage.Status.PROCESSING]
+    )
+    for task in open_tasks:
+        if task.refresh_status():
+            report.tasks_finished.append(task.pk)
