@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
-# The project is not installed into the virtualenv, and pytest's default import mode only puts
-# this folder on sys.path: make `media_jobs` and `tests.clips` importable from the checkout.
-_ROOT = Path(__file__).resolve().parents[2]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
+from tests import clips
 
-from tests import clips  # noqa: E402
+
+# The encode core needs neither Redis nor Django settings: these no-ops replace the project-wide
+# autouse fixtures of tests/conftest.py for this folder, so `pytest tests/encode -p no:django`
+# runs on a machine without a Redis server.
+@pytest.fixture(scope="session", autouse=True)
+def _point_queues_at_test_redis() -> None:
+    return None
+
+
+@pytest.fixture(autouse=True)
+def redis_conn() -> Iterator[None]:
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path: Path) -> Path:
+    return tmp_path
 
 
 @pytest.fixture(scope="session")
