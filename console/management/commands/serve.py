@@ -1,0 +1,77 @@
+"""`manage.py serve`: everything Loopdeck needs on one machine, ready to sign in."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from console.redis_server import is_reachable, start_local_redis
+from console.supervisor import Child, Supervisor, reconciler_argv, worker_argv
+
+
+class Command(BaseCommand):
+    help = "Migrate, create an admin login, start Redis (unless REDIS_URL is set), workers, the reconciler and the web server."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("LOOPDECK_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("LOOPDECK_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("LOOPDECK_WORKERS", "2")),
+                            help="RQ worker processes (each renders one animated image at a time)")
+
+    def handle(self, *args: object, host: str, port: int, workers: int, **options: object) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self._ensure_admin()
+
+        env = dict(os.environ)
+        redis_process = None
+        if "REDIS_URL" not in os.environ:
+            if not is_reachable(settings.REDIS_URL):
+                redis_process = start_local_redis(
+                    settings.REDIS_SOCKET, settings.DATA_DIR / "redis", settings.DATA_DIR / "redis.log"
+                )
+                self.stdout.write(f"Started Redis on {settings.REDIS_SOCKET}")
+            env["REDIS_URL"] = settings.REDIS_URL
+        elif not is_reachable(settings.REDIS_URL):
+            self.stderr.write(f"REDIS_URL={settings.REDIS_URL} does not answer; start it or unset REDIS_URL.")
+            sys.exit(1)
+
+        manage = os.path.join(settings.BASE_DIR, "manage.py")
+        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+        children = [Child(f"worker-{n + 1}", worker_argv(manage)) for n in range(max(1, workers))]
+        children.append(Child("reconciler", reconciler_argv(manage)))
+        children.append(Child("web", [
+            gunicorn, "console.wsgi", "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
+            "--timeout", "600", "--access-logfile", "-", "--chdir", str(settings.BASE_DIR),
+        ]))
+        self.stdout.write(self.style.SUCCESS(f"Loopdeck is running at http://{host}:{port}/  (Ctrl-C stops it)"))
+        try:
+            Supervisor(children, env, log=self.stdout.write).run()
+        finally:
+            if redis_process is not None:
+                redis_process.terminate()
+                redis_process.wait(timeout=10)
+
+    def _ensure_admin(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            return
+        username = os.environ.get("LOOPDECK_ADMIN_USER", "admin")
+        password = os.environ.get("LOOPDECK_ADMIN_PASSWORD")
+        generated = not password
+        password = password or secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email="", password=password)
+        if generated:
+            self.stdout.write(self.style.WARNING(
+                f"Created the admin login (shown once): user {username!r}, password {password!r}\n"
+                f"Change it with: python manage.py changepassword {username}"
+            ))
+        else:
+            self.stdout.write(f"Created the admin login {username!r} with LOOPDECK_ADMIN_PASSWORD.")

@@ -1,0 +1,112 @@
+"""Runs Loopdeck's processes on one machine: web server, RQ workers, reconciler (and Redis when
+the run command starts one). Restarts any that die; Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = 0.0
+
+    def start(self, env: dict[str, str]) -> None:
+        # A new session: Ctrl-C in the terminal reaches only the supervisor, which then stops
+        # the children in order (workers get a warm shutdown instead of a KeyboardInterrupt).
+        self.process = subprocess.Popen(self.argv, env=env, start_new_session=True)
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class Supervisor:
+    children: list[Child]
+    env: dict[str, str]
+    log: Callable[[str], None] = print
+    stopping: bool = False
+    _signals: int = field(default=0)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self._signals += 1
+        self.stopping = True
+        if self._signals > 1:
+            self.log("Second interrupt: killing everything now.")
+            for child in self.children:
+                if child.alive():
+                    os.killpg(child.process.pid, signal.SIGKILL)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        for child in self.children:
+            child.start(self.env)
+        while not self.stopping:
+            now = time.monotonic()
+            for child in self.children:
+                if child.alive() or self.stopping:
+                    continue
+                if child.next_start == 0.0:
+                    code = child.process.returncode if child.process else None
+                    # Back off when a process keeps dying right after it starts.
+                    quick = now - child.started_at < 10
+                    child.restarts = child.restarts + 1 if quick else 0
+                    delay = min(30.0, 2.0 ** child.restarts) if quick else 1.0
+                    child.next_start = now + delay
+                    self.log(f"{child.name} exited with status {code}; restarting in {delay:.0f} s")
+                elif now >= child.next_start:
+                    child.next_start = 0.0
+                    child.start(self.env)
+            time.sleep(0.5)
+        self.stop()
+        return 0
+
+    def stop(self, grace: float = 20.0) -> None:
+        """SIGTERM every child (workers finish or re-queue their job), wait, then SIGKILL."""
+        self.log("Stopping Loopdeck…")
+        for child in reversed(self.children):
+            if child.alive():
+                try:
+                    os.killpg(child.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        for child in reversed(self.children):
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.log(f"{child.name} did not stop in time; killing it")
+                try:
+                    os.killpg(child.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                child.process.wait()
+        self.log("Stopped.")
+
+
+def python_argv(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def worker_argv(manage: str) -> list[str]:
+    """An RQ worker for both queues; light jobs (probes, covers) first. The scheduler runs the
+    spaced retries of transient failures."""
+    return python_argv(manage, "rqworker", "light", "encode", "--with-scheduler")
+
+
+def reconciler_argv(manage: str) -> list[str]:
+    return python_argv(manage, "reconcile")
