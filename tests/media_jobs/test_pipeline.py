@@ -206,3 +206,36 @@ def test_progress_reaches_the_row_while_the_render_runs(long_clip, run_worker, s
     worker.join()
     assert any(0 < p < 100 for p in seen), seen
     assert AnimatedImage.objects.get(pk=image.pk).progress == 100
+
+
+def test_a_render_over_its_time_limit_fails_with_a_named_error(long_clip, run_worker, settings):
+    video = upload(long_clip)
+    run_worker()
+    settings.RENDER_TIMEOUT = 1
+    slow = AnimatedImageTemplate.objects.create(name="slow", format="gif", fps=30, palette_mode="per_frame",
+                                                dither="floyd_steinberg")
+    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(slow)])
+    started = time.monotonic()
+    run_worker()
+    image = task.outputs.get()
+    assert image.status == AnimatedImage.Status.FAIL and image.error_code == "ProcessTimeout"
+    assert image.attempts == 1  # a timeout is not retried: the same input would time out again
+    assert time.monotonic() - started < 30
+
+
+def test_a_transient_storage_failure_is_retried_then_reported(small_clip, run_worker, media_root, monkeypatch):
+    from media_jobs import queues
+
+    monkeypatch.setattr(queues, "RETRY_INTERVALS", [0, 0])
+    video = upload(small_clip)
+    run_worker()
+    # The folder the output goes to cannot be created: a plain file sits where it should be.
+    (media_root / "videos" / str(video.public_id) / "animated").write_text("in the way")
+    task = services.submit_task(Video.objects.get(pk=video.pk),
+                                [services.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
+    run_worker()
+    image = task.outputs.get()
+    assert image.status == AnimatedImage.Status.FAIL and image.error_code == "InternalError"
+    assert image.attempts == 1 + len(queues.RETRY_INTERVALS)
+    task.refresh_from_db()
+    assert task.status == Task.Status.FINISH
