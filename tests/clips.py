@@ -4,7 +4,8 @@ Every clip shows the same picture, as a viewer sees it (after rotation and sampl
 ratio are applied), so tests can check orientation, colour and timing after a render:
 
 - four solid quadrants: red top-left, green top-right, blue bottom-left, white bottom-right
-  (``content="gradient"`` swaps them for a smooth moving colour field, for quality tests);
+  (``content="tones"`` uses the mid-tones of ``TONES`` instead, ``content="gradient"`` a smooth
+  moving colour field, for quality tests);
 - a black strip across the middle (40 % to 60 % of the height). Its upper half holds a yellow
   bar whose centre sits at ``x = t / seconds * (width - 1)``, ``t`` being the frame's
   presentation time; its lower half holds the frame's index in binary as 12 black/white cells,
@@ -32,6 +33,11 @@ WHITE = (255, 255, 255)
 YELLOW = (255, 255, 0)
 # Which corner of the displayed picture carries which colour.
 QUADRANTS = {"top_left": RED, "top_right": GREEN, "bottom_left": BLUE, "bottom_right": WHITE}
+
+# Mid-tone quadrants for ``content="tones"``: unlike saturated primaries, these move visibly when
+# a decoder or encoder gets the YUV range (full vs limited) or the matrix (BT.601 vs BT.709) wrong.
+TONES = {"top_left": (210, 60, 40), "top_right": (50, 190, 70), "bottom_left": (40, 70, 200),
+         "bottom_right": (225, 225, 225)}
 
 STRIP_TOP, STRIP_BOTTOM = 0.4, 0.6
 COUNTER_BITS = 12
@@ -74,12 +80,13 @@ def draw_frame(width: int, height: int, t: float, index: int, seconds: float,
                content: str = "patches") -> np.ndarray:
     """The displayed picture of frame `index` at time `t`, as an RGB uint8 array (height, width, 3)."""
     img = np.empty((height, width, 3), dtype=np.uint8)
-    if content == "patches":
+    if content in ("patches", "tones"):
+        colors = QUADRANTS if content == "patches" else TONES
         half_w, half_h = width // 2, height // 2
-        img[:half_h, :half_w] = RED
-        img[:half_h, half_w:] = GREEN
-        img[half_h:, :half_w] = BLUE
-        img[half_h:, half_w:] = WHITE
+        img[:half_h, :half_w] = colors["top_left"]
+        img[:half_h, half_w:] = colors["top_right"]
+        img[half_h:, :half_w] = colors["bottom_left"]
+        img[half_h:, half_w:] = colors["bottom_right"]
     elif content == "gradient":
         y, x = np.mgrid[0:height, 0:width].astype(np.float32)
         phase = 2 * math.pi * t / max(seconds, 1e-6)
@@ -332,3 +339,17 @@ def decode_rgb(path: str | Path) -> list[tuple[float, np.ndarray]]:
                 rgb = np.rot90(rgb, k=-(turn // 90))
             frames.append((float(frame.time or 0.0), np.ascontiguousarray(rgb)))
     return frames
+
+
+def make_corrupt_data(src: str | Path, dst: str | Path, seed: int = 1) -> Path:
+    """Copy an mp4 and overwrite its media data with noise: headers intact, no decodable picture."""
+    data = bytearray(Path(src).read_bytes())
+    at = data.find(b"mdat")
+    if at < 4:
+        raise ValueError(f"{src} has no mdat box")
+    start, end = at + 4, int.from_bytes(data[at - 4:at], "big") + at - 4
+    noise = np.random.default_rng(seed).integers(0, 256, size=end - start, dtype=np.uint8)
+    data[start:end] = noise.tobytes()
+    dst = Path(dst)
+    dst.write_bytes(bytes(data))
+    return dst

@@ -1,0 +1,60 @@
+"""render()'s result describes the file it wrote, and progress is reported along the way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from media_jobs.encode import RenderResult, RenderSpec, render
+from tests.encode.animation import open_animation
+
+
+@pytest.mark.parametrize("fmt", ["gif", "webp"])
+def test_the_result_matches_the_file_on_disk(make_clip, tmp_path, fmt):
+    out = tmp_path / f"out.{fmt}"
+    result = render(make_clip(seconds=2.0), RenderSpec(format=fmt, width=160, fps=10, start=0.5, duration=1.0), out)
+    anim = open_animation(out)
+    data = out.read_bytes()
+    assert result.container == fmt
+    assert (result.width, result.height) == (anim.width, anim.height) == (160, 120)
+    assert result.frames == len(anim.frames) == 10
+    assert result.size == len(data)
+    assert result.md5 == hashlib.md5(data).hexdigest()
+    assert result.duration == pytest.approx(anim.duration_ms / 1000, abs=0.011)
+    assert result.bitrate == pytest.approx(result.size * 8 / result.duration, rel=0.02)
+    assert RenderResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_the_same_input_gives_the_same_bytes(make_clip, tmp_path):
+    src = make_clip(seconds=1.0)
+    spec = RenderSpec(width=160, fps=10)
+    first = render(src, spec, tmp_path / "a.gif")
+    second = render(src, spec, tmp_path / "b.gif")
+    assert first.md5 == second.md5
+
+
+def test_progress_rises_from_0_to_1(make_clip, tmp_path):
+    seen: list[float] = []
+    render(make_clip(seconds=2.0), RenderSpec(width=160, fps=10), tmp_path / "out.gif", progress=seen.append)
+    assert len(seen) >= 3
+    assert all(0.0 <= f <= 1.0 for f in seen)
+    assert seen == sorted(seen)
+    assert seen[-1] == pytest.approx(1.0)
+    assert any(0.0 < f < 1.0 for f in seen)
+
+
+def test_a_failing_progress_callback_does_not_leave_a_partial_file(make_clip, tmp_path):
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction: float) -> None:
+        if fraction > 0.3:
+            raise Cancelled()
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(Cancelled):
+        render(make_clip(seconds=2.0), RenderSpec(width=160, fps=10), out_dir / "out.gif", progress=cancel)
+    assert list(out_dir.iterdir()) == []
