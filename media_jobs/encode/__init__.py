@@ -1,6 +1,8 @@
 """The encode core: probe videos and render animated GIF / WebP. Imports nothing from Django."""
 
 from .errors import EncodeError, ErrorCode
+from .probe import probe
+from .render import render
 from .results import AudioStreamInfo, MediaInfo, RenderResult, VideoStreamInfo
 from .spec import RenderSpec, TimeRange
 
@@ -13,4 +15,6 @@ __all__ = [
     "RenderSpec",
     "TimeRange",
     "VideoStreamInfo",
+    "probe",
+    "render",
 ]

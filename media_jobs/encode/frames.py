@@ -1,0 +1,202 @@
+"""Decoding the frames a render needs: seek to the keyframe before the start, pick frames by timestamp.
+
+Frame choice follows FFmpeg's `fps` filter with exact `Fraction` arithmetic: output slot k (at
+start + k/rate) shows the latest source frame whose time is before start + (k + 1/2)/rate. So a
+variable-frame-rate source gives evenly timed output and 30 -> 10 fps takes source frames 1, 4, 7.
+Decoding stops as soon as the last slot is decided, so the cost follows the output's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterator
+
+import av
+import av.container
+import av.error
+
+from .errors import EncodeError, ErrorCode
+from .probe import stream_rate
+
+# Corrupt packets in a row after which a stream counts as undecodable rather than damaged.
+_MAX_BAD_PACKETS = 64
+# A seek that lands this far after the requested start missed (bad index): decode from the top.
+_SEEK_SLACK = Fraction(1, 2)
+
+
+def to_fraction(seconds: float) -> Fraction:
+    """An exact fraction for a user-given number of seconds (milliseconds are plenty)."""
+    return Fraction(seconds).limit_denominator(1_000_000)
+
+
+@dataclass
+class DecodeStats:
+    """What decoding found, for the result and for error messages."""
+
+    decoded: int = 0
+    bad_packets: int = 0
+    ended_early: bool = False  # the file ended (or broke off) before the range was covered
+    last_time: Fraction | None = None
+    last_duration: Fraction = Fraction(0)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SlotPlan:
+    """The output grid: `count` slots, one every 1/rate seconds of source time from `start`."""
+
+    start: Fraction
+    rate: Fraction
+    count: int
+
+    def boundary(self, k: int) -> Fraction:
+        return self.start + (2 * k + 1) / (2 * self.rate)
+
+    def slot_time(self, k: int) -> Fraction:
+        return self.start + k / self.rate
+
+
+class FrameSource:
+    """Iterates the source frames for each slot of a `SlotPlan`, decoding as little as possible."""
+
+    def __init__(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                 origin: Fraction, threads: bool = True):
+        self.container = container
+        self.stream = stream
+        self.origin = origin
+        self.stats = DecodeStats()
+        rate = stream_rate(stream)
+        self._default_duration = 1 / rate if rate else Fraction(0)
+        if threads:
+            stream.thread_type = "AUTO"
+
+    def slots(self, plan: SlotPlan) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Yield (slot index, frame) for slots 0.. in order; the same frame may serve several slots.
+
+        Stops early when the file ends before the plan is covered (`stats.ended_early`).
+        """
+        k = 0
+        prev: av.VideoFrame | None = None
+        for t, frame in self._decoded(plan.start):
+            while k < plan.count and t >= plan.boundary(k):
+                # Before the first frame arrives there is nothing earlier to show: it serves too.
+                yield k, prev if prev is not None else frame
+                k += 1
+            prev = frame
+            if k >= plan.count:
+                return
+        if prev is None:
+            return
+        # End of stream: the last frame stays on screen until its own end.
+        end = (self.stats.last_time or Fraction(0)) + (self.stats.last_duration or self._default_duration)
+        while k < plan.count and plan.slot_time(k) < end:
+            yield k, prev
+            k += 1
+        if k < plan.count:
+            self.stats.ended_early = True
+
+    def _decoded(self, start: Fraction) -> Iterator[tuple[Fraction, av.VideoFrame]]:
+        """Decoded frames with their time in seconds from the origin, non-decreasing."""
+        seek = start > 0
+        if seek and not self._seek(start):
+            seek = False
+        first = True
+        last_t: Fraction | None = None
+        for frame in self._frames():
+            t = self._frame_time(frame, last_t)
+            if first and seek and t > start + _SEEK_SLACK:
+                # The index pointed past the start; decode from the top instead.
+                self._rewind()
+                yield from self._decoded_from_top(start)
+                return
+            first = False
+            last_t = t
+            self._note(t, frame)
+            yield t, frame
+
+    def _decoded_from_top(self, start: Fraction) -> Iterator[tuple[Fraction, av.VideoFrame]]:
+        last_t: Fraction | None = None
+        for frame in self._frames():
+            t = self._frame_time(frame, last_t)
+            last_t = t
+            self._note(t, frame)
+            yield t, frame
+
+    def _note(self, t: Fraction, frame: av.VideoFrame) -> None:
+        previous = self.stats.last_time
+        self.stats.decoded += 1
+        self.stats.last_time = t
+        duration = frame.duration
+        tb = frame.time_base or self.stream.time_base
+        own = Fraction(duration) * tb if duration and tb else Fraction(0)
+        # FLV stamps 1 ms durations on 30 fps frames: trust the gap to the previous frame more.
+        gap = t - previous if previous is not None else Fraction(0)
+        self.stats.last_duration = max(own, gap)
+
+    def _frame_time(self, frame: av.VideoFrame, last: Fraction | None) -> Fraction:
+        tb = frame.time_base or self.stream.time_base
+        pts = frame.pts if frame.pts is not None else frame.dts
+        if pts is None or tb is None:
+            # No timestamp at all: assume the stream's nominal rate after the previous frame.
+            return (last + self._default_duration) if last is not None else Fraction(0)
+        t = Fraction(pts) * tb - self.origin
+        if last is not None and t < last:
+            return last
+        return t
+
+    def _seek(self, start: Fraction) -> bool:
+        tb = self.stream.time_base
+        target = int((start + self.origin) / tb)
+        try:
+            self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
+        except av.error.FFmpegError:
+            self._rewind()
+            return False
+        self.stream.codec_context.flush_buffers()
+        return True
+
+    def _rewind(self) -> None:
+        try:
+            self.container.seek(0, stream=self.stream, backward=True)
+        except av.error.FFmpegError as exc:
+            raise EncodeError(ErrorCode.DECODE_FAILED, f"cannot rewind the video ({exc})") from None
+        self.stream.codec_context.flush_buffers()
+
+    def _frames(self) -> Iterator[av.VideoFrame]:
+        """Every decodable frame from the current position; damaged packets are skipped."""
+        bad_in_row = 0
+        packets = self.container.demux(self.stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.MemoryError:
+                raise
+            except av.error.FFmpegError as exc:
+                # Truncated or damaged container: keep what decoded so far.
+                self.stats.ended_early = True
+                self.stats.errors.append(f"reading stopped: {exc}")
+                break
+            try:
+                frames = packet.decode()
+            except av.error.MemoryError:
+                raise
+            except av.error.FFmpegError as exc:
+                self.stats.bad_packets += 1
+                bad_in_row += 1
+                if bad_in_row >= _MAX_BAD_PACKETS:
+                    self.stats.errors.append(f"too many damaged packets ({exc})")
+                    break
+                continue
+            bad_in_row = 0
+            for frame in frames:
+                yield frame
+        try:
+            frames = self.stream.decode(None)
+        except av.error.MemoryError:
+            raise
+        except av.error.FFmpegError:
+            frames = []
+        yield from frames

@@ -1,0 +1,197 @@
+"""GIF output: palettes and dithering with FFmpeg's palettegen/paletteuse, the gif encoder and muxer.
+
+Palette modes:
+- "global": one palette for the clip from `palettegen stats_mode=diff` (colours of what moves
+  weigh more than a static background). The palette needs every frame before any can be
+  dithered, so the scaled frames are kept in memory when they fit `KEEP_BUDGET_BYTES`; longer or
+  larger outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and streams), so
+  memory does not grow with the clip's length.
+- "per_frame": `palettegen stats_mode=single` + `paletteuse new=1` per frame, streamed.
+
+Dithering of different frames is independent, so chunks of frames are dithered on both cores
+(FFmpeg filters run without the GIL) while the main thread encodes finished chunks in order.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from fractions import Fraction
+from typing import Callable, Iterable, Iterator
+
+import av
+import av.error
+import av.filter
+
+from .timing import frame_ticks
+
+# Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
+KEEP_BUDGET_BYTES = 160 * 1024 * 1024
+_CHUNK = 6  # frames per dithering task: small enough to keep both cores busy to the end
+_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+_DITHER_ARGS = {
+    "none": "dither=none",
+    "bayer": "dither=bayer:bayer_scale=4",
+    "floyd_steinberg": "dither=floyd_steinberg",
+    "sierra2_4a": "dither=sierra2_4a",
+}
+
+
+def _buffer(graph: av.filter.Graph, width: int, height: int, name: str | None = None):
+    return graph.add("buffer", f"video_size={width}x{height}:pix_fmt=bgra:time_base=1/100:pixel_aspect=1/1",
+                     name=name)
+
+
+class PaletteBuilder:
+    """Accumulates colour statistics of BGRA frames; `palette()` returns the 16x16 palette frame."""
+
+    def __init__(self, width: int, height: int, colors: int):
+        graph = av.filter.Graph()
+        self._src = _buffer(graph, width, height)
+        gen = graph.add("palettegen", f"max_colors={colors}:stats_mode=diff:reserve_transparent=1")
+        self._sink = graph.add("buffersink")
+        graph.link_nodes(self._src, gen, self._sink)
+        graph.configure()
+        self._graph = graph
+        self._pts = 0
+
+    def add(self, frame: av.VideoFrame) -> None:
+        frame.pts = self._pts
+        self._pts += 1
+        self._src.push(frame)
+
+    def palette(self) -> av.VideoFrame:
+        self._src.push(None)
+        return self._sink.pull()
+
+
+class Ditherer:
+    """Maps BGRA frames to PAL8 with one palette (or a fresh one per frame when `palette` is None)."""
+
+    def __init__(self, width: int, height: int, dither: str, colors: int, palette: av.VideoFrame | None):
+        graph = av.filter.Graph()
+        self._src = _buffer(graph, width, height)
+        use = graph.add("paletteuse", f"{_DITHER_ARGS[dither]}:diff_mode=rectangle"
+                        + (":new=1" if palette is None else ""))
+        self._sink = graph.add("buffersink")
+        if palette is None:
+            split = graph.add("split")
+            gen = graph.add("palettegen", f"max_colors={colors}:stats_mode=single:reserve_transparent=1")
+            self._src.link_to(split)
+            split.link_to(use, 0, 0)
+            split.link_to(gen, 1, 0)
+            gen.link_to(use, 0, 1)
+            use.link_to(self._sink)
+            graph.configure()
+        else:
+            pal_src = _buffer(graph, palette.width, palette.height)
+            self._src.link_to(use, 0, 0)
+            pal_src.link_to(use, 0, 1)
+            use.link_to(self._sink)
+            graph.configure()
+            palette.pts = 0
+            pal_src.push(palette)
+            pal_src.push(None)
+        self._graph = graph
+        self._pts = 0
+
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        frame.pts = self._pts
+        self._pts += 1
+        self._src.push(frame)
+        return self._sink.pull()
+
+
+class GifMuxer:
+    """Writes PAL8 frames to a .gif with delays in centiseconds whose total is exact."""
+
+    def __init__(self, path: str, width: int, height: int, loop: int, play_rate: Fraction, count: int):
+        # `loop` is how many times the animation plays (0 = forever); GIF stores repeats after the
+        # first play, and no loop extension at all means "play once".
+        options = {"loop": "0" if loop == 0 else str(loop - 1 if loop > 1 else -1)}
+        self._container = av.open(path, mode="w", format="gif", options=options)
+        stream = self._container.add_stream("gif")
+        stream.width, stream.height, stream.pix_fmt = width, height, "pal8"
+        stream.codec_context.time_base = Fraction(1, 100)
+        self._stream = stream
+        self._ticks = frame_ticks(count, play_rate, 100)
+        self.written = 0
+        self.index = 0
+        self.centiseconds = 0
+
+    def write(self, frame: av.VideoFrame) -> None:
+        k = self.index
+        self.index += 1
+        if k + 1 >= len(self._ticks):
+            return
+        delay = self._ticks[k + 1] - self._ticks[k]
+        if delay <= 0:
+            # Faster than 100 frames a second: GIF cannot show this frame at all.
+            return
+        frame.pts = self._ticks[k]
+        frame.time_base = Fraction(1, 100)
+        for packet in self._stream.encode(frame):
+            self._mux(packet, delay)
+        self.written += 1
+        self.centiseconds += delay
+
+    def _mux(self, packet: av.Packet, delay: int) -> None:
+        packet.duration = delay
+        packet.time_base = Fraction(1, 100)
+        self._container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self._stream.encode(None):
+            self._mux(packet, packet.duration or 1)
+        self._container.close()
+
+    def abort(self) -> None:
+        try:
+            self._container.close()
+        except av.error.FFmpegError:
+            pass
+
+
+def dither_in_order(frames: Iterable[av.VideoFrame], make_ditherer: Callable[[], Ditherer],
+                    sink: Callable[[av.VideoFrame], None]) -> None:
+    """Dither `frames` on both cores in chunks and hand the results to `sink` in their order."""
+    local = _ThreadLocalDitherer(make_ditherer)
+    pending: list[Future] = []
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gif-dither") as pool:
+        for chunk in _chunks(frames, _CHUNK):
+            pending.append(pool.submit(local.run, chunk))
+            # Bound the frames in flight: decoding may be far ahead of dithering.
+            while len(pending) > 2 * _WORKERS:
+                for out in pending.pop(0).result():
+                    sink(out)
+        for future in pending:
+            for out in future.result():
+                sink(out)
+
+
+class _ThreadLocalDitherer:
+    """One Ditherer (filter graph) per worker thread; a graph is not safe to share."""
+
+    def __init__(self, factory: Callable[[], Ditherer]):
+        import threading
+
+        self._factory = factory
+        self._local = threading.local()
+
+    def run(self, chunk: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        ditherer = getattr(self._local, "ditherer", None)
+        if ditherer is None:
+            ditherer = self._local.ditherer = self._factory()
+        return [ditherer(frame) for frame in chunk]
+
+
+def _chunks(frames: Iterable[av.VideoFrame], size: int) -> Iterator[list[av.VideoFrame]]:
+    chunk: list[av.VideoFrame] = []
+    for frame in frames:
+        chunk.append(frame)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

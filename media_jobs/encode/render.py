@@ -1,0 +1,324 @@
+"""render(path, spec, out): an animated GIF or WebP from a range of a video.
+
+The pipeline: resolve the time range against the probed duration, seek and pick frames by
+timestamp (`frames`), scale/turn/crop in FFmpeg (`scaler`), then palette + dither + encode
+(`gif`) or encode (`webp`). Decoding runs in a second thread, overlapping the encoders. The file
+is written under a temporary name beside `out` and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import threading
+import uuid
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterable, Iterator, TypeVar
+
+import av
+import av.container
+import av.error
+
+from .errors import EncodeError, ErrorCode
+from .frames import FrameSource, SlotPlan, to_fraction
+from .geometry import Layout, plan_layout
+from .gif import KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, dither_in_order
+from .probe import Orientation, frame_sar, rotation_cw
+from .results import RenderResult
+from .scaler import OutputFormat, Scaler
+from .source import estimate_duration, open_input, pick_video_stream, time_origin
+from .spec import OUTPUT_FRAMES_MAX, RenderSpec, TimeRange
+from .timing import Progress
+from .webp import WebpMuxer, frame_durations, webp_format
+
+T = TypeVar("T")
+
+
+def temp_path_for(out: str | os.PathLike) -> str:
+    """A hidden temporary name in the same directory as `out`, so the final rename is atomic."""
+    directory, name = os.path.split(os.path.abspath(os.fspath(out)))
+    return os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.part")
+
+
+def remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def render(path: str | os.PathLike, spec: RenderSpec, out: str | os.PathLike,
+           progress: Callable[[float], None] | None = None) -> RenderResult:
+    """Render `spec` of the video at `path` to `out`; raise EncodeError with a named code on failure."""
+    spec.validate()
+    tmp = temp_path_for(out)
+    try:
+        result = render_to_temp(path, spec, out, tmp, progress)
+    except BaseException:
+        remove_quietly(tmp)
+        raise
+    return result
+
+
+def render_to_temp(path: str | os.PathLike, spec: RenderSpec, out: str | os.PathLike, tmp: str,
+                   progress: Callable[[float], None] | None = None) -> RenderResult:
+    """Render into `tmp`, then move it to `out`. The caller removes `tmp` if this fails."""
+    spec.validate()
+    directory = os.path.dirname(os.path.abspath(os.fspath(out)))
+    if not os.path.isdir(directory):
+        raise EncodeError(ErrorCode.RESOURCE_NOT_FOUND, f"the output directory does not exist: {directory}")
+    report = Progress(progress)
+    try:
+        with open_input(path) as container:
+            job = _Job(path, container, spec, tmp, report)
+            written = job.run()
+    except EncodeError:
+        raise
+    except MemoryError:
+        raise EncodeError(ErrorCode.RESOURCE_LIMIT_EXCEEDED, "out of memory while rendering") from None
+    except av.error.FFmpegError as exc:
+        raise EncodeError(ErrorCode.DECODE_FAILED, f"FFmpeg failed while rendering ({exc})") from None
+    result = _result(spec, tmp, job, written)
+    os.replace(tmp, os.fspath(out))
+    report(1.0)
+    return result
+
+
+@dataclass
+class _Written:
+    frames: int
+    ticks: int  # total playback time in the format's ticks
+    ticks_per_second: int
+    width: int
+    height: int
+
+
+class _Job:
+    """One render: the range, the slot plan, and the writer for the chosen format."""
+
+    def __init__(self, path: str | os.PathLike, container: av.container.InputContainer, spec: RenderSpec,
+                 tmp: str, report: Progress):
+        self.path = path
+        self.spec = spec
+        self.tmp = tmp
+        self.report = report
+        self.stream = pick_video_stream(container)
+        self.container = container
+        self.origin = time_origin(container)
+        estimate = estimate_duration(container, self.stream)
+        if estimate.seconds is None:
+            raise EncodeError(ErrorCode.INVALID_TIME_RANGE, "the video has no known duration", field="start")
+        self.range: TimeRange = spec.resolve_range(estimate.seconds)
+        self.rate = to_fraction(spec.sample_rate)
+        self.play_rate = to_fraction(spec.play_rate)
+        start = to_fraction(self.range.start)
+        count = max(1, round((to_fraction(self.range.end) - start) * self.rate))
+        self.capped = bool(spec.max_frames and count > spec.max_frames)
+        if self.capped:
+            count = int(spec.max_frames)
+        if count > OUTPUT_FRAMES_MAX:
+            raise EncodeError(
+                ErrorCode.INVALID_PARAMETER,
+                f"{self.range.duration:.3f} s at {float(self.rate):g} frames a second is {count} frames; "
+                f"at most {OUTPUT_FRAMES_MAX} are allowed (shorten the range or lower the rate)",
+                field="fps",
+            )
+        self.plan = SlotPlan(start, self.rate, count)
+        self.source: FrameSource | None = None
+        self.emitted = 0
+
+    # Frames -----------------------------------------------------------------------------------
+
+    def _slots(self, container: av.container.InputContainer, stream) -> tuple[Iterator, av.VideoFrame, FrameSource]:
+        source = FrameSource(container, stream, self.origin)
+        slots = source.slots(self.plan)
+        first = next(slots, None)
+        if first is None:
+            detail = f": {source.stats.errors[-1]}" if source.stats.errors else ""
+            raise EncodeError(ErrorCode.DECODE_FAILED,
+                              f"no picture could be decoded in the requested range{detail}")
+        return slots, first, source
+
+    def _scaled(self, first: tuple[int, av.VideoFrame], slots: Iterator, scaler: Scaler,
+                report: Callable[[float], None]) -> Iterator[av.VideoFrame]:
+        last_src = last_out = None
+        emitted = 0
+        for k, frame in _chain(first, slots):
+            if frame is not last_src:
+                last_out = scaler(frame)
+                last_src = frame
+            emitted = k + 1
+            report(emitted / self.plan.count)
+            yield last_out
+        self.emitted = emitted
+
+    def _layout(self, frame: av.VideoFrame) -> tuple[Layout, int]:
+        orientation = Orientation(rotation_cw(frame), frame_sar(frame, self.stream))
+        display_w, display_h = orientation.display_size(frame.width, frame.height)
+        return plan_layout(self.spec, display_w, display_h), orientation.rotate
+
+    # Formats ----------------------------------------------------------------------------------
+
+    def run(self) -> _Written:
+        slots, first, self.source = self._slots(self.container, self.stream)
+        layout, rotate = self._layout(first[1])
+        if self.spec.format == "webp":
+            return self._webp(first, slots, layout, rotate)
+        return self._gif(first, slots, layout, rotate)
+
+    def _webp(self, first, slots, layout: Layout, rotate: int) -> _Written:
+        alpha = bool(first[1].format.name in ("bgra", "rgba", "argb", "abgr", "yuva420p", "pal8"))
+        fmt = webp_format(self.spec.lossless, alpha)
+        muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
+                          lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
+                          count=self.plan.count)
+        scaler = Scaler(layout, rotate, fmt)
+        try:
+            for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97))):
+                muxer.write(frame)
+            muxer.close()
+        except BaseException:
+            muxer.abort()
+            raise
+        stored = frame_durations(self.tmp)
+        return _Written(len(stored) or muxer.written, sum(stored) or muxer.milliseconds, 1000,
+                        layout.out_w, layout.out_h)
+
+    def _gif(self, first, slots, layout: Layout, rotate: int) -> _Written:
+        spec = self.spec
+        w, h = layout.out_w, layout.out_h
+        scaler = Scaler(layout, rotate, OutputFormat("bgra"))
+        muxer = GifMuxer(self.tmp, w, h, spec.loop, self.play_rate, self.plan.count)
+        try:
+            if spec.palette_mode == "per_frame":
+                frames = _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97)))
+                dither_in_order(frames, lambda: Ditherer(w, h, spec.dither, spec.colors, None), muxer.write)
+            elif self.plan.count * w * h * 4 <= KEEP_BUDGET_BYTES:
+                builder = PaletteBuilder(w, h, spec.colors)
+                kept = []
+                for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))):
+                    builder.add(frame)
+                    kept.append(frame)
+                palette = builder.palette()
+                dither_in_order(_reporting(kept, self.report.stage(0.6, 0.97)),
+                                lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write)
+            else:
+                self._gif_two_pass(first, slots, scaler, muxer, w, h)
+            muxer.close()
+        except BaseException:
+            muxer.abort()
+            raise
+        return _Written(muxer.written, muxer.centiseconds, 100, w, h)
+
+    def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
+        """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
+        spec = self.spec
+        builder = PaletteBuilder(w, h, spec.colors)
+        for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45))):
+            builder.add(frame)
+        palette = builder.palette()
+        planned = self.emitted
+        with open_input(self.path) as container:
+            stream = container.streams[self.stream.index]
+            slots2, first2, source = self._slots(container, stream)
+            frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
+            dither_in_order(_threaded(_take(frames, planned)),
+                            lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write)
+        self.emitted = min(self.emitted, planned)
+
+
+def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderResult:
+    digest = hashlib.md5()
+    size = 0
+    with open(tmp, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    duration = written.ticks / written.ticks_per_second
+    plan = job.plan
+    start = float(plan.start)
+    if job.emitted >= plan.count and not job.capped:
+        end = job.range.end
+    else:
+        end = float(plan.start + Fraction(job.emitted) / plan.rate)
+    ended_early = job.source is not None and job.source.stats.ended_early
+    return RenderResult(
+        container=spec.format,
+        width=written.width,
+        height=written.height,
+        frames=written.frames,
+        fps=float(job.play_rate),
+        duration=round(duration, 3),
+        bitrate=int(size * 8 / duration) if duration > 0 else 0,
+        size=size,
+        md5=digest.hexdigest(),
+        start_offset=round(start, 6),
+        end_offset=round(end, 6),
+        clipped=job.range.clipped or ended_early,
+    )
+
+
+def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
+    yield first
+    yield from rest
+
+
+def _take(items: Iterable[T], count: int) -> Iterator[T]:
+    for i, item in enumerate(items):
+        if i >= count:
+            return
+        yield item
+
+
+def _reporting(items: list[T], report: Callable[[float], None]) -> Iterator[T]:
+    for i, item in enumerate(items):
+        report((i + 1) / len(items))
+        yield item
+
+
+_DONE = object()
+
+
+def _threaded(items: Iterator[T], depth: int = 8) -> Iterator[T]:
+    """Run an iterator in a helper thread, `depth` items ahead: decoding overlaps encoding.
+
+    Exceptions raised in the helper are re-raised here; abandoning the generator stops the helper.
+    """
+    channel: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        channel.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            channel.put((True, _DONE))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            channel.put((False, exc))
+
+    worker = threading.Thread(target=produce, name="decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, item = channel.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                channel.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
