@@ -74,8 +74,9 @@ def iter_animation(path: str | Path) -> Iterator[tuple[np.ndarray, int]]:
     """
     with Image.open(path) as im:
         for frame in ImageSequence.Iterator(im):
-            delay = int(frame.info.get("duration", 0) or 0)
-            yield np.asarray(frame.convert("RGB")), delay
+            # WebP sets the frame's duration when the frame loads, so read it after convert().
+            rgb = np.asarray(frame.convert("RGB"))
+            yield rgb, int(frame.info.get("duration", 0) or 0)
 
 
 def read_animation(path: str | Path) -> tuple[list[np.ndarray], list[int]]:
