@@ -1,0 +1,178 @@
+"""Markdown for the benchmark: one table per case and the targets from the issue, PASS/FAIL.
+
+Works on the JSON form of the results (`run.py` writes the same dicts to disk), so a saved run
+can be re-reported: `python -m bench.report results-....json`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+GIF_BASE, WEBP_BASE = "ffmpeg-gif-hq", "ffmpeg-webp"
+FFMPEG_GIFS = ("ffmpeg-gif-hq", "ffmpeg-gif-diff-bayer")
+
+# The issue's targets, each a ratio within one run.
+GIF_WALL_MAX = 0.8
+WEBP_WALL_MAX = 0.9
+BYTES_MAX = 1.0
+OFFSET_RATIO_MAX = 1.2
+RSS_4K_MAX_MB = 400.0
+MEMORY_SLACK_MB = 32.0
+# What a one-pass global palette may keep per extra output frame: one BGRA frame.
+GLOBAL_PALETTE_BYTES_PER_PIXEL = 4
+
+
+def _f(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _rows(case: dict) -> dict[str, dict]:
+    return {r["method"]: r for r in case["rows"]}
+
+
+def _base(row: dict) -> str:
+    return GIF_BASE if row["fmt"] == "gif" else WEBP_BASE
+
+
+def case_table(case: dict) -> str:
+    """The per-case Markdown table: method, wall, ratio, cpu, bytes, ratio, quality, counts, RSS."""
+    info, spec = case["info"], case["info"]["case"]
+    rows = _rows(case)
+    head = (f"### Case {spec['name']}: `{Path(info['source']).name}` start {spec['start']} s, "
+            f"{spec['duration']} s, {spec['width']}x{spec['height']} @ {spec['fps']} fps -> "
+            f"{info['expected_frames']} frames (median of {info['runs']} run(s))\n\n{spec['note']}.\n")
+    lines = [head,
+             "| method | wall s | wall ratio | cpu s | bytes | bytes ratio | SSIM | PSNR | frames | dur ms | peak RSS MB | flags |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name, row in rows.items():
+        base = rows.get(_base(row))
+        score = row.get("score") or {}
+        if row.get("error"):
+            lines.append(f"| {name} | - | - | - | - | - | - | - | - | - | - | ERROR {row['error'].splitlines()[-1][:100]} |")
+            continue
+        wall_ratio = bytes_ratio = None
+        if base and base.get("wall") and row.get("wall") is not None:
+            wall_ratio = row["wall"] / base["wall"]
+        if base and base.get("bytes") and row.get("bytes") is not None:
+            bytes_ratio = row["bytes"] / base["bytes"]
+        flags = list(score.get("flags", []))
+        lines.append(
+            f"| {name} | {_f(row['wall'], '.2f')} | {_f(wall_ratio, '.2f')} | {_f(row['cpu'], '.2f')} | "
+            f"{_f(row['bytes'], ',')} | {_f(bytes_ratio, '.2f')} | {_f(score.get('ssim'), '.4f')} | "
+            f"{_f(score.get('psnr'), '.2f')} | {score.get('frames', '-')} | {score.get('duration_ms', '-')} | "
+            f"{_f(row['rss_mb'], '.0f')} | {'; '.join(flags)} |")
+    return "\n".join(lines)
+
+
+def _ok(flag: bool) -> str:
+    return "PASS" if flag else "FAIL"
+
+
+def _quality_line(name: str, case: str, rows: dict[str, dict]) -> list[str]:
+    """GIF or WebP target for one loopdeck row of one case."""
+    row = rows[name]
+    if row.get("error") or not row.get("score") or row["score"].get("ssim") is None:
+        return [f"- {case} {name}: FAIL (no scored output: {row.get('error') or 'not scored'})"]
+    ssim = row["score"]["ssim"]
+    if row["fmt"] == "gif":
+        base = rows.get(GIF_BASE)
+        refs = [rows[m] for m in FFMPEG_GIFS if m in rows and (rows[m].get("score") or {}).get("ssim") is not None]
+        if not base or not base.get("wall") or not refs:
+            return [f"- {case} {name}: n/a (ffmpeg GIF rows missing)"]
+        best = max(refs, key=lambda r: r["score"]["ssim"])
+        wall_max, best_name = GIF_WALL_MAX, best["method"]
+    else:
+        base = best = rows.get(WEBP_BASE)
+        if not base or not base.get("wall") or not (base.get("score") or {}).get("ssim"):
+            return [f"- {case} {name}: n/a (ffmpeg-webp row missing)"]
+        wall_max, best_name = WEBP_WALL_MAX, WEBP_BASE
+    wall_ratio = row["wall"] / base["wall"]
+    bytes_ratio = row["bytes"] / best["bytes"]
+    best_ssim = best["score"]["ssim"]
+    checks = [wall_ratio <= wall_max, ssim >= best_ssim, bytes_ratio <= BYTES_MAX, not row["score"]["flags"]]
+    line = (f"- {case} {name}: **{_ok(all(checks))}** — wall {wall_ratio:.2f}x {base['method']} "
+            f"(<= {wall_max}: {_ok(checks[0])}); SSIM {ssim:.4f} vs {best_name} {best_ssim:.4f} "
+            f"({_ok(checks[1])}); bytes {bytes_ratio:.2f}x {best_name} (<= {BYTES_MAX}: {_ok(checks[2])}); "
+            f"flags: {'; '.join(row['score']['flags']) or 'none'}")
+    out = [line]
+    gifski = rows.get("gifski")
+    if row["fmt"] == "gif" and gifski and (gifski.get("score") or {}).get("ssim") is not None:
+        g = gifski["score"]["ssim"]
+        out.append(f"  - aim: gifski's SSIM {g:.4f} — {'reached' if ssim >= g else f'{ssim - g:+.4f} short'}; "
+                   f"wall {row['wall'] / gifski['wall']:.2f}x gifski's")
+    return out
+
+
+def targets_section(cases: dict[str, dict]) -> str:
+    """Every target of the issue that the measured cases allow checking, with the figures."""
+    lines = ["## Targets (ratios within this run)", ""]
+    loopdeck: set[str] = set()
+    for data in cases.values():
+        loopdeck.update(r["method"] for r in data["rows"] if "media_jobs.encode" in r["command"])
+    quality_cases = [c for c, d in cases.items() if d["info"]["case"]["quality"]]
+    for name in sorted(loopdeck):
+        for c in quality_cases:
+            rows = _rows(cases[c])
+            if name in rows:
+                lines.extend(_quality_line(name, c, rows))
+    if "A" in cases and "B" in cases:
+        a, b = _rows(cases["A"]), _rows(cases["B"])
+        for name in sorted(loopdeck):
+            if a.get(name, {}).get("wall") and b.get(name, {}).get("wall"):
+                ratio = b[name]["wall"] / a[name]["wall"]
+                lines.append(f"- start offset {name}: **{_ok(ratio <= OFFSET_RATIO_MAX)}** — B (50 s) "
+                             f"{b[name]['wall']:.2f} s / A (5 s) {a[name]['wall']:.2f} s = {ratio:.2f}x "
+                             f"(<= {OFFSET_RATIO_MAX})")
+    if "C" in cases:
+        for name, row in _rows(cases["C"]).items():
+            if name in loopdeck and row.get("rss_mb") is not None:
+                lines.append(f"- 4K peak RSS {name}: **{_ok(row['rss_mb'] <= RSS_4K_MAX_MB)}** — "
+                             f"{row['rss_mb']:.0f} MB (<= {RSS_4K_MAX_MB:.0f} MB)")
+    lines.extend(_memory_lines(cases, loopdeck))
+    return "\n".join(lines)
+
+
+def _memory_lines(cases: dict[str, dict], loopdeck: set[str]) -> list[str]:
+    """Peak RSS growth from the 3 s probe to the 24 s probe, against what the palette mode needs."""
+    if "M3" not in cases or "M24" not in cases:
+        return []
+    short, long = _rows(cases["M3"]), _rows(cases["M24"])
+    spec = cases["M24"]["info"]["case"]
+    extra = cases["M24"]["info"]["expected_frames"] - cases["M3"]["info"]["expected_frames"]
+    pixels = spec["width"] * spec["height"]
+    out = []
+    for name in sorted(set(short) & set(long)):
+        s, l = short[name], long[name]
+        if s.get("rss_mb") is None or l.get("rss_mb") is None:
+            continue
+        growth = l["rss_mb"] - s["rss_mb"]
+        per_px = max(growth, 0.0) * 1024 * 1024 / (extra * pixels)
+        command = " ".join(l["command"])
+        keeps_frames = l["fmt"] == "gif" and "per_frame" not in command
+        allowed = MEMORY_SLACK_MB + (extra * pixels * GLOBAL_PALETTE_BYTES_PER_PIXEL / 2**20 if keeps_frames else 0.0)
+        judged = name in loopdeck
+        verdict = f"**{_ok(growth <= allowed)}**" if judged else "reference"
+        need = (f"global palette: up to {GLOBAL_PALETTE_BYTES_PER_PIXEL} B/px per extra frame"
+                if keeps_frames else "streaming: no per-frame growth")
+        out.append(f"- memory vs length {name}: {verdict} — peak RSS {s['rss_mb']:.0f} MB (3 s) -> "
+                   f"{l['rss_mb']:.0f} MB (24 s), {growth:+.0f} MB for {extra} more frames = "
+                   f"{per_px:.2f} B/px/frame; allowed {allowed:.0f} MB ({need}, + {MEMORY_SLACK_MB:.0f} MB slack)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-print the tables and targets of a saved results JSON."""
+    paths = argv if argv is not None else sys.argv[1:]
+    for path in paths:
+        results: dict[str, Any] = json.loads(Path(path).read_text())
+        for case in results["cases"].values():
+            print(case_table(case), end="\n\n")
+        print(targets_section(results["cases"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

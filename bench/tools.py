@@ -1,0 +1,106 @@
+"""The anchor tools (ffmpeg from imageio-ffmpeg, gifski from npm) and the timed process runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .clips import bench_dir
+
+GIFSKI_NPM_VERSION = "1.7.1"
+GNU_TIME = "/usr/bin/time"
+
+
+@dataclass
+class Timed:
+    """One measured process: wall and cpu seconds, peak RSS of the largest process, exit code."""
+
+    wall: float
+    cpu: float
+    rss_mb: float
+    returncode: int
+    stderr: str
+
+
+def ffmpeg_path() -> str:
+    """The newest ffmpeg available from the registries: the static build in imageio-ffmpeg."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def gifski_path() -> str:
+    """The gifski binary from the npm package, fetched with `npm pack` into the cache once."""
+    override = os.environ.get("LOOPDECK_GIFSKI")
+    if override:
+        return override
+    root = bench_dir() / "tools" / f"gifski-{GIFSKI_NPM_VERSION}"
+    binary = root / "package" / "bin" / "debian" / "gifski"
+    if binary.is_file():
+        return str(binary)
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"fetching gifski {GIFSKI_NPM_VERSION} with npm pack ...", file=sys.stderr, flush=True)
+    subprocess.run(["npm", "pack", f"gifski@{GIFSKI_NPM_VERSION}", "--pack-destination", str(root)],
+                   check=True, capture_output=True, cwd=root)
+    tgz = next(root.glob("gifski-*.tgz"))
+    with tarfile.open(tgz) as tar:
+        tar.extractall(root, filter="data")
+    binary.chmod(0o755)
+    return str(binary)
+
+
+def tool_version(argv: list[str]) -> str:
+    """The first line a tool prints for its version flag (or why it could not run)."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    except OSError as exc:
+        return f"unavailable ({exc})"
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else f"exit {out.returncode}"
+
+
+def require_gnu_time() -> None:
+    """Fail early, with the fix, when GNU time is missing."""
+    if not Path(GNU_TIME).is_file():
+        raise SystemExit(f"{GNU_TIME} not found: apt-get install -y time")
+
+
+def run_timed(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
+              timeout: float = 900) -> Timed:
+    """Run argv as its own process under GNU time and return what it measured.
+
+    GNU time forks the command from a small process and reads its rusage, so %M is the command's
+    own peak (os.wait4 on a child of this big Python process would inherit our high-water mark).
+    For a shell pipeline %M is the peak of its largest process.
+    """
+    require_gnu_time()
+    with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as tf:
+        time_file = tf.name
+    try:
+        proc = subprocess.run([GNU_TIME, "-f", "%e %U %S %M", "-o", time_file, *argv],
+                              cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        fields = Path(time_file).read_text().strip().splitlines()[-1].split()
+    finally:
+        os.unlink(time_file)
+    wall, user, system, rss_kb = float(fields[0]), float(fields[1]), float(fields[2]), int(fields[3])
+    return Timed(wall, user + system, rss_kb / 1024.0, proc.returncode, proc.stderr[-2000:])
+
+
+def warm(path: Path) -> None:
+    """Read a file once so every method starts with it in the page cache."""
+    with open(path, "rb") as f:
+        while f.read(1 << 22):
+            pass
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty directory at path (removing what was there)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
