@@ -5,7 +5,8 @@ ratio are applied), so tests can check orientation, colour and timing after a re
 
 - four solid quadrants: red top-left, green top-right, blue bottom-left, white bottom-right
   (``content="tones"`` uses the mid-tones of ``TONES`` instead, ``content="gradient"`` a smooth
-  moving colour field, for quality tests);
+  moving colour field, ``content="texture"`` a detailed pattern scrolling two widths over the
+  clip, for quality tests);
 - a black strip across the middle (40 % to 60 % of the height). Its upper half holds a yellow
   bar whose centre sits at ``x = t / seconds * (width - 1)``, ``t`` being the frame's
   presentation time; its lower half holds the frame's index in binary as 12 black/white cells,
@@ -87,6 +88,10 @@ def draw_frame(width: int, height: int, t: float, index: int, seconds: float,
         img[:half_h, half_w:] = colors["top_right"]
         img[half_h:, :half_w] = colors["bottom_left"]
         img[half_h:, half_w:] = colors["bottom_right"]
+    elif content == "texture":
+        tile = _texture(width, height)
+        shift = int(round(t * 2 * width / max(seconds, 1e-6)))
+        img[:] = np.roll(tile, -shift, axis=1)
     elif content == "gradient":
         y, x = np.mgrid[0:height, 0:width].astype(np.float32)
         phase = 2 * math.pi * t / max(seconds, 1e-6)
@@ -106,6 +111,18 @@ def draw_frame(width: int, height: int, t: float, index: int, seconds: float,
             x0, x1 = round(bit * width / COUNTER_BITS), round((bit + 1) * width / COUNTER_BITS)
             img[ym:y1, x0:x1] = WHITE
     return img
+
+
+_TEXTURES: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _texture(width: int, height: int) -> np.ndarray:
+    """A seeded, smooth colour texture (blobs about 8 px across), the same on every run."""
+    if (width, height) not in _TEXTURES:
+        rng = np.random.default_rng(20261121)
+        small = rng.integers(30, 226, size=(max(2, height // 8), max(2, width // 8), 3), dtype=np.uint8)
+        _TEXTURES[(width, height)] = np.asarray(Image.fromarray(small).resize((width, height), Image.BICUBIC))
+    return _TEXTURES[(width, height)]
 
 
 def read_bar_time(rgb: np.ndarray, seconds: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,3 +72,23 @@ def render_and_open(src: str | Path, out: str | Path, **spec_fields) -> tuple["R
 
     result = render(src, RenderSpec(**spec_fields), out)
     return result, open_animation(out)
+
+
+def slot_sources(times: list[Fraction], k: int, rate: float, start: float = 0.0) -> set[int]:
+    """Indices of the source frames that may fairly be shown in output slot `k`.
+
+    Two rules are right: the frame on screen at `start + k / rate` (the latest that began by
+    then), or FFmpeg's `fps` filter, which takes the latest frame whose time, rounded to the output
+    grid, is not after slot k (30 -> 10 fps takes source frames 1, 4, 7 ...).
+    """
+    rate_q = Fraction(rate).limit_denominator(1001)
+    start_q = Fraction(start).limit_denominator(100_000)
+    at = start_q + k / rate_q
+    on_screen = [i for i, t in enumerate(times) if t <= at]
+    rounded = [i for i, t in enumerate(times) if t >= start_q and (t - start_q) * rate_q < k + Fraction(1, 2)]
+    picks = set()
+    if on_screen:
+        picks.add(on_screen[-1])
+    if rounded:
+        picks.add(rounded[-1])
+    return picks

@@ -1,10 +1,10 @@
-"""render() and snapshot() on bad input: a named error, and nothing left at or beside the output path."""
+"""render() on bad input: a named error, and nothing left at or beside the output path."""
 
 from __future__ import annotations
 
 import pytest
 
-from media_jobs.encode import EncodeError, ErrorCode, RenderSpec, render, snapshot
+from media_jobs.encode import EncodeError, ErrorCode, RenderSpec, render
 from tests import clips
 
 
@@ -114,18 +114,3 @@ def test_a_failed_render_leaves_an_earlier_output_in_place_or_removes_it_whole(m
     if out.exists():
         assert out.read_bytes() == before
 
-
-def test_snapshot_of_an_empty_file_is_empty_file(empty_file, out_dir):
-    out = out_dir / "cover.jpg"
-    with pytest.raises(EncodeError) as excinfo:
-        snapshot(empty_file, out)
-    assert excinfo.value.code == ErrorCode.EMPTY_FILE
-    assert list(out_dir.iterdir()) == []
-
-
-def test_snapshot_past_the_end_is_invalid_time_range(make_clip, out_dir):
-    out = out_dir / "cover.jpg"
-    with pytest.raises(EncodeError) as excinfo:
-        snapshot(make_clip(seconds=1.0), out, at=5.0)
-    assert excinfo.value.code == ErrorCode.INVALID_TIME_RANGE
-    assert list(out_dir.iterdir()) == []

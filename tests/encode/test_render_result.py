@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from media_jobs.encode import RenderResult, RenderSpec, render
+from media_jobs.encode import EncodeError, RenderResult, RenderSpec, render
 from tests.encode.animation import open_animation
 
 
@@ -35,9 +35,11 @@ def test_the_same_input_gives_the_same_bytes(make_clip, tmp_path):
     assert first.md5 == second.md5
 
 
-def test_progress_rises_from_0_to_1(make_clip, tmp_path):
+def test_progress_rises_from_0_to_1(long_clip, tmp_path):
     seen: list[float] = []
-    render(make_clip(seconds=2.0), RenderSpec(width=160, fps=10), tmp_path / "out.gif", progress=seen.append)
+    # Long enough (300 frames) to outlast the core's ~10 reports a second limit a few times.
+    render(long_clip, RenderSpec(format="webp", fps=10, duration=30, quality=50), tmp_path / "out.webp",
+           progress=seen.append)
     assert len(seen) >= 3
     assert all(0.0 <= f <= 1.0 for f in seen)
     assert seen == sorted(seen)
@@ -45,16 +47,21 @@ def test_progress_rises_from_0_to_1(make_clip, tmp_path):
     assert any(0.0 < f < 1.0 for f in seen)
 
 
-def test_a_failing_progress_callback_does_not_leave_a_partial_file(make_clip, tmp_path):
+@pytest.mark.parametrize("fmt", ["gif", "webp"])
+def test_a_progress_callback_that_cancels_midway_leaves_no_file(long_clip, tmp_path, fmt):
     class Cancelled(Exception):
         pass
 
+    calls: list[float] = []
+
     def cancel(fraction: float) -> None:
-        if fraction > 0.3:
+        calls.append(fraction)
+        if 0.0 < fraction < 1.0:
             raise Cancelled()
 
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    with pytest.raises(Cancelled):
-        render(make_clip(seconds=2.0), RenderSpec(width=160, fps=10), out_dir / "out.gif", progress=cancel)
+    with pytest.raises((Cancelled, EncodeError)):
+        render(long_clip, RenderSpec(format=fmt, fps=10, duration=30), out_dir / f"out.{fmt}", progress=cancel)
+    assert calls and calls[-1] < 1.0
     assert list(out_dir.iterdir()) == []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from media_jobs.encode import snapshot
+from media_jobs.encode import EncodeError, ErrorCode, snapshot
 from tests import clips
 
 
@@ -45,3 +45,21 @@ def test_it_shows_the_requested_moment(make_clip, tmp_path, at):
     out = tmp_path / "cover.jpg"
     snapshot(src, out, at=at)
     assert clips.read_bar_time(open_jpeg(out), 2.0) == pytest.approx(at, abs=1 / 30 + 2 / 319 + 0.01)
+
+
+def test_snapshot_of_an_empty_file_is_empty_file(empty_file, tmp_path):
+    out_dir = tmp_path
+    out = out_dir / "cover.jpg"
+    with pytest.raises(EncodeError) as excinfo:
+        snapshot(empty_file, out)
+    assert excinfo.value.code == ErrorCode.EMPTY_FILE
+    assert list(out_dir.iterdir()) == []
+
+
+def test_snapshot_past_the_end_is_invalid_time_range(make_clip, tmp_path):
+    out_dir = tmp_path
+    out = out_dir / "cover.jpg"
+    with pytest.raises(EncodeError) as excinfo:
+        snapshot(make_clip(seconds=1.0), out, at=5.0)
+    assert excinfo.value.code == ErrorCode.INVALID_TIME_RANGE
+    assert list(out_dir.iterdir()) == []
