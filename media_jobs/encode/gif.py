@@ -27,12 +27,14 @@ from .timing import frame_ticks
 
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
 KEEP_BUDGET_BYTES = 160 * 1024 * 1024
+# Pixels per frame palettegen looks at (frames above this are shrunk for the statistics only).
+STATS_MAX_PIXELS = 640 * 360
 _CHUNK = 6  # frames per dithering task: small enough to keep both cores busy to the end
 _WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 _DITHER_ARGS = {
     "none": "dither=none",
-    "bayer": "dither=bayer:bayer_scale=4",
+    "bayer": "dither=bayer:bayer_scale=5",
     "floyd_steinberg": "dither=floyd_steinberg",
     "sierra2_4a": "dither=sierra2_4a",
 }
@@ -44,15 +46,26 @@ def _buffer(graph: av.filter.Graph, width: int, height: int, name: str | None = 
 
 
 class PaletteBuilder:
-    """Accumulates colour statistics of BGRA frames; `palette()` returns the 16x16 palette frame."""
+    """Accumulates colour statistics of BGRA frames; `palette()` returns the 16x16 palette frame.
+
+    Statistics come from frames shrunk to at most `STATS_MAX_PIXELS` (palettegen's cost is per
+    pixel; above 640x360 a shrunk copy gives the same colours), and each frame is processed as it
+    arrives so the work overlaps decoding instead of piling up at the end.
+    """
 
     def __init__(self, width: int, height: int, colors: int):
         graph = av.filter.Graph()
         self._src = _buffer(graph, width, height)
-        gen = graph.add("palettegen", f"max_colors={colors}:stats_mode=diff:reserve_transparent=1")
-        self._sink = graph.add("buffersink")
-        graph.link_nodes(self._src, gen, self._sink)
+        nodes = [self._src]
+        shrink = max(1.0, (width * height / STATS_MAX_PIXELS) ** 0.5)
+        if shrink > 1.0:
+            small_w, small_h = max(2, round(width / shrink)), max(2, round(height / shrink))
+            nodes.append(graph.add("scale", f"w={small_w}:h={small_h}:flags=area"))
+        nodes.append(graph.add("palettegen", f"max_colors={colors}:stats_mode=diff:reserve_transparent=1"))
+        nodes.append(graph.add("buffersink"))
+        graph.link_nodes(*nodes)
         graph.configure()
+        self._sink = nodes[-1]
         self._graph = graph
         self._pts = 0
 
@@ -60,6 +73,11 @@ class PaletteBuilder:
         frame.pts = self._pts
         self._pts += 1
         self._src.push(frame)
+        try:
+            # Filters run when output is requested: ask now so this frame is counted now.
+            self._sink.pull()
+        except (av.error.BlockingIOError, av.error.EOFError):
+            pass
 
     def palette(self) -> av.VideoFrame:
         self._src.push(None)

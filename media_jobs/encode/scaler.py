@@ -16,9 +16,9 @@ import av.filter
 from .errors import EncodeError, ErrorCode
 from .geometry import Layout
 
-# Lanczos, as ffmpeg's recipes use; accurate rounding and full chroma interpolation are cheap at
-# output sizes and avoid colour fringes on thin edges.
-_SWS_FLAGS = "lanczos+accurate_rnd+full_chroma_int"
+# Lanczos, as the ffmpeg recipes use. accurate_rnd and full_chroma_int doubled the scaling cost
+# (0.3 -> 0.7 cpu-s for 45 frames 1080p -> 360p) for no visible gain once dithered.
+_SWS_FLAGS = "lanczos"
 
 
 @dataclass(frozen=True)
