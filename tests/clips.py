@@ -6,7 +6,7 @@ ratio are applied), so tests can check orientation, colour and timing after a re
 - four solid quadrants: red top-left, green top-right, blue bottom-left, white bottom-right
   (``content="tones"`` uses the mid-tones of ``TONES`` instead, ``content="gradient"`` a smooth
   moving colour field, ``content="texture"`` a detailed pattern scrolling two widths over the
-  clip, for quality tests);
+  clip, for quality tests; ``content="still"`` only the quadrants, identical in every frame);
 - a black strip across the middle (40 % to 60 % of the height). Its upper half holds a yellow
   bar whose centre sits at ``x = t / seconds * (width - 1)``, ``t`` being the frame's
   presentation time; its lower half holds the frame's index in binary as 12 black/white cells,
@@ -98,6 +98,12 @@ def draw_frame(width: int, height: int, t: float, index: int, seconds: float,
         img[..., 0] = (255 * x / max(width - 1, 1)).astype(np.uint8)
         img[..., 1] = (255 * y / max(height - 1, 1)).astype(np.uint8)
         img[..., 2] = (127.5 + 127.5 * np.sin(2 * math.pi * (x + y) / (width + height) * 2 + phase)).astype(np.uint8)
+    elif content == "still":
+        # The same picture in every frame (a paused screen recording): no strip, no counter.
+        half_w, half_h = width // 2, height // 2
+        img[:half_h, :half_w], img[:half_h, half_w:] = RED, GREEN
+        img[half_h:, :half_w], img[half_h:, half_w:] = BLUE, WHITE
+        return img
     else:
         raise ValueError(f"unknown content {content!r}")
     y0, y1 = round(STRIP_TOP * height), round(STRIP_BOTTOM * height)

@@ -144,3 +144,13 @@ def test_seeking_into_a_long_clip_with_sparse_keyframes_shows_the_right_moment(l
     assert result.start_offset == pytest.approx(37.3, abs=0.02)
     # The long clip runs at 10 fps: frame 373 is on screen at 37.3 s, 375 at 37.5 s ...
     assert_slots_show(anim, clips.frame_times(10, 60.0), 5, 37.3)
+
+
+@pytest.mark.parametrize("fmt", ["gif", "webp"])
+def test_a_still_video_still_gives_an_animation_that_plays_for_the_range(make_clip, tmp_path, fmt):
+    src = make_clip(seconds=SECONDS, content="still")
+    result, anim = render_and_open(src, tmp_path / f"out.{fmt}", format=fmt, width=160, fps=10, duration=2.0)
+    # Identical frames may be merged into longer ones, but the file must play for 2 s and say so.
+    assert result.frames == len(anim.frames)
+    assert anim.duration_ms == pytest.approx(2000, abs=10)
+    assert result.duration == pytest.approx(2.0, abs=0.011)
