@@ -89,7 +89,7 @@ class _Grain:
         luma[...] = out
 
 
-def _produce(spec: ClipSpec, frames: "queue.Queue[np.ndarray | None]") -> None:
+def _produce(spec: ClipSpec, frames: queue.Queue[np.ndarray | None]) -> None:
     """Render every frame as yuv420p planes (BT.709 limited) and hand them to the encoder."""
     picture = Picture(spec.width, spec.height, spec.fps, spec.seed)
     grain = _Grain(spec.width, spec.height, spec.fps, spec.seed, strength=3.5)

@@ -10,8 +10,8 @@ gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)` 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageSequence

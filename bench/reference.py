@@ -54,7 +54,7 @@ def build_reference(src: Path, start: Fraction, duration: Fraction, fps: Fractio
         stream.thread_type = "AUTO"
         tb = stream.time_base
         first = stream.start_time or 0
-        container.seek(int((start / tb)) + first, stream=stream, backward=True)
+        container.seek(int(start / tb) + first, stream=stream, backward=True)
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue

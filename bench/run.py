@@ -26,9 +26,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from .clips import bench_dir, clip_path
-from .reference import Score, build_reference, score_output
+from .reference import Reference, Score, build_reference, round_half_away, score_output
 from .report import case_table, targets_section
-from .tools import ffmpeg_path, fresh_dir, gifski_path, run_timed, tool_version, warm
+from .tools import exclusive_lock, ffmpeg_path, fresh_dir, gifski_path, new_run_dir, run_timed, tool_version, warm
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -157,13 +157,17 @@ class Row:
         return max(self.rss) if self.rss else None
 
 
-def run_case(case: Case, methods: list[Method], runs: int) -> tuple[list[Row], dict]:
+def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path) -> tuple[list[Row], dict]:
     """Render the case with every method `runs` times (interleaved), then score the outputs."""
     src = clip_path(case.clip)
-    out_dir = fresh_dir(bench_dir() / "out" / case.name)
+    out_dir = fresh_dir(run_dir / case.name)
     start, duration, fps = Fraction(case.start), Fraction(case.duration), Fraction(case.fps)
     started = time.perf_counter()
-    ref = build_reference(src, start, duration, fps, case.width, case.height)
+    if case.quality:
+        ref = build_reference(src, start, duration, fps, case.width, case.height)
+    else:
+        # Memory probes only count frames: no need to decode the source here.
+        ref = Reference([], list(range(round_half_away(duration * fps))), (case.width, case.height))
     info = {"case": asdict(case), "source": str(src), "reference_frames": len(ref.frames),
             "expected_frames": ref.expected_count, "reference_s": round(time.perf_counter() - started, 2)}
     warm(src)
@@ -233,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     tools = {"ffmpeg": tool_version([ffmpeg_path(), "-version"]),
              "gifski": tool_version([gifski_path(), "--version"]) if "gifski" in chosen else "not used",
              "python": sys.version.split()[0], "load_before": os.getloadavg()}
-    results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "tools": tools, "cases": {}}
+    lock = exclusive_lock(bench_dir() / "run.lock")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = new_run_dir(bench_dir() / "out", stamp)
+    results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "tools": tools, "cases": {},
+                     "outputs": str(run_dir)}
     print(f"tools: {json.dumps(tools)}", file=sys.stderr)
     tables: list[str] = []
     for name in cases:
@@ -243,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         methods = [catalogue[m] for m in names]
         runs = runs_arg if runs_arg is not None else (case.default_runs or 3)
         print(f"case {name}: {case.note}; {runs} run(s), load {os.getloadavg()[0]:.2f}", file=sys.stderr)
-        rows, info = run_case(case, methods, runs)
+        rows, info = run_case(case, methods, runs, run_dir)
         info.update(runs=runs, load_after=os.getloadavg())
         results["cases"][name] = {"info": info, "rows": [row_json(r) for r in rows]}
         table = case_table(results["cases"][name])
@@ -254,10 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     out = bench_dir() / "results"
     out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     (out / f"results-{stamp}.json").write_text(json.dumps(results, indent=1, default=str))
     (out / f"results-{stamp}.md").write_text("\n\n".join(tables + [targets]) + "\n")
-    print(f"\nresults: {out / f'results-{stamp}.md'} and .json", file=sys.stderr)
+    print(f"\nresults: {out / f'results-{stamp}.md'} and .json; outputs in {run_dir}", file=sys.stderr)
+    lock.close()
     return 0
 
 

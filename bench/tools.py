@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,11 +12,13 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .clips import bench_dir
 
 GIFSKI_NPM_VERSION = "1.7.1"
 GNU_TIME = "/usr/bin/time"
+RUN_DIR = re.compile(r"\d{8}-\d{6}-\d+")
 
 
 @dataclass
@@ -58,7 +62,7 @@ def gifski_path() -> str:
 def tool_version(argv: list[str]) -> str:
     """The first line a tool prints for its version flag (or why it could not run)."""
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        out = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=30)
     except OSError as exc:
         return f"unavailable ({exc})"
     text = (out.stdout or out.stderr).strip().splitlines()
@@ -84,7 +88,8 @@ def run_timed(argv: list[str], cwd: Path | None = None, env: dict[str, str] | No
         time_file = tf.name
     try:
         proc = subprocess.run([GNU_TIME, "-f", "%e %U %S %M", "-o", time_file, *argv],
-                              cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+                              check=False, cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=timeout)
         fields = Path(time_file).read_text().strip().splitlines()[-1].split()
     finally:
         os.unlink(time_file)
@@ -104,3 +109,35 @@ def fresh_dir(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
+
+
+def exclusive_lock(path: Path) -> IO[str]:
+    """Hold a lock so two benchmark runs never compete for the CPU; waits for the other one.
+
+    The lock is released when the returned file is closed or the process exits.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        print(f"another benchmark run holds {path} (pid {holder}); waiting for it to finish ...",
+              file=sys.stderr, flush=True)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def new_run_dir(root: Path, stamp: str, keep: int = 2) -> Path:
+    """A fresh output directory for this run; outputs of all but the newest `keep` runs are removed."""
+    root.mkdir(parents=True, exist_ok=True)
+    old = sorted((p for p in root.iterdir() if p.is_dir() and RUN_DIR.fullmatch(p.name)),
+                 key=lambda p: p.stat().st_mtime)
+    for stale in old[:max(0, len(old) - keep)]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return fresh_dir(root / f"{stamp}-{os.getpid()}")
