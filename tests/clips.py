@@ -172,7 +172,7 @@ def quadrant_colors(rgb: np.ndarray, box: tuple[int, int, int, int] | None = Non
 
 def color_distance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Largest per-channel difference between two RGB colours."""
-    return float(max(abs(int(x) - int(y)) for x, y in zip(a, b)))
+    return float(max(abs(int(x) - int(y)) for x, y in zip(a, b, strict=True)))
 
 
 def _yuv_frame(rgb: np.ndarray, pix_fmt: str, colorspace: str | None, full_range: bool) -> av.VideoFrame:
