@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import path, re_path
 from django.views.static import serve
 
 from console import views
@@ -12,7 +12,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="console-logout"),
     path("videos/upload/", views.upload, name="console-upload"),
     path("videos/<uuid:public_id>/", views.video_detail, name="console-video"),
-    path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]
 

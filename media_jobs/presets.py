@@ -26,3 +26,14 @@ PRESETS: list[dict] = [
      "duration": 3, "set_as_cover": True,
      "description": "Becomes the video's cover when it finishes, replacing the still image in the library."},
 ]
+
+
+def install_presets(template_model) -> None:  # noqa: ANN001 - a model class, historical in migrations
+    """Create or refresh the preset rows (used by the data migration, and by tests after a flush)."""
+    for preset in PRESETS:
+        fields = dict(preset)
+        definition = fields.pop("definition")
+        values = {**fields, "kind": "Preset"}
+        # A queryset update: presets refuse Model.save() once they exist.
+        if not template_model.objects.filter(definition=definition).update(**values):
+            template_model.objects.create(definition=definition, **values)

@@ -68,6 +68,18 @@ def media_root(tmp_path: Path, settings) -> Path:  # noqa: ANN001 - pytest-djang
     return root
 
 
+@pytest.fixture(autouse=True)
+def presets(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the tables, data migrations included: put the presets back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        from media_jobs.models import AnimatedImageTemplate
+        from media_jobs.presets import install_presets
+
+        install_presets(AnimatedImageTemplate)
+
+
 @pytest.fixture
 def fast_reconcile(settings) -> None:  # noqa: ANN001
     """Short heartbeat and reconcile periods so lost-worker tests finish in seconds."""

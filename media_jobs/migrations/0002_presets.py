@@ -1,19 +1,14 @@
 from django.db import migrations
 
-from media_jobs.presets import PRESETS
+from media_jobs.presets import install_presets
 
 
 def add_presets(apps, schema_editor):
-    Template = apps.get_model("media_jobs", "AnimatedImageTemplate")
-    for preset in PRESETS:
-        fields = dict(preset)
-        definition = fields.pop("definition")
-        Template.objects.update_or_create(definition=definition, defaults={**fields, "kind": "Preset"})
+    install_presets(apps.get_model("media_jobs", "AnimatedImageTemplate"))
 
 
 def remove_presets(apps, schema_editor):
-    Template = apps.get_model("media_jobs", "AnimatedImageTemplate")
-    Template.objects.filter(kind="Preset").delete()
+    apps.get_model("media_jobs", "AnimatedImageTemplate").objects.filter(kind="Preset").delete()
 
 
 class Migration(migrations.Migration):

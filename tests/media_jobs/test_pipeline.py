@@ -37,7 +37,10 @@ def workflow() -> Workflow:
 
 def frames_and_duration(path: str) -> tuple[int, int, tuple[int, int]]:
     with Image.open(path) as im:
-        delays = [frame.info.get("duration", 0) for frame in ImageSequence.Iterator(im)]
+        delays = []
+        for frame in ImageSequence.Iterator(im):
+            frame.load()  # Pillow's WebP reader sets the delay only once the frame is loaded
+            delays.append(frame.info.get("duration", 0))
         return len(delays), sum(delays), im.size
 
 
