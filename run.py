@@ -43,8 +43,8 @@ def ensure_venv(extras: list[str]) -> None:
         return
     say(f"Installing Loopdeck{f' [{wanted}]' if wanted else ''} (first run takes a minute)")
     spec = f"{ROOT}[{wanted}]" if wanted else str(ROOT)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", spec], check=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "-qq", "--upgrade", "pip"], check=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "-qq", "-e", spec], check=True)
     stamp.write_text(digest)
 
 

@@ -17,7 +17,8 @@ from media_jobs.models import Task, Video
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    videos = Video.objects.select_related("cover_animated").annotate(n_images=Count("animated_images"))
+    videos = (Video.objects.select_related("cover_animated").annotate(n_images=Count("animated_images"))
+              .order_by("-created_at"))
     page = Paginator(videos, 25).get_page(request.GET.get("page"))
     return render(request, "console/home.html", {"page": page, "form": UploadForm()})
 
