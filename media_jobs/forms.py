@@ -1,0 +1,81 @@
+"""Validation of what operators and programs submit, shared by the console and the JSON API.
+
+Each form coerces its fields and then applies the encode core's validation routine
+(`RenderSpec.errors()`), attaching every problem to the field it concerns: the console shows it
+beside the field, the API returns it with the field's name. One rule, one message, both places.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from media_jobs.encode import RenderSpec
+from media_jobs.models import AnimatedImageTemplate
+
+PARAM_FIELDS = RenderSpec.field_names()
+_PARAM_MODEL_FIELDS = [f for f in AnimatedImageTemplate._meta.fields if f.name in PARAM_FIELDS]
+# A blank box means "unset" for nullable parameters and "the default" for the others.
+_NULLABLE = {f.name for f in _PARAM_MODEL_FIELDS if f.null}
+_DEFAULTS = {f.name: f.default for f in _PARAM_MODEL_FIELDS}
+
+
+class TemplateForm(forms.ModelForm):
+    """Create or edit a custom animated image template."""
+
+    class Meta:
+        model = AnimatedImageTemplate
+        fields = ["name", "comment", *PARAM_FIELDS, "set_as_cover"]
+        labels = {
+            "fps": "Frame rate (fps)",
+            "interval_ms": "Sampling interval (ms)",
+            "max_frames": "Frame cap",
+            "playback_fps": "Playback rate (fps)",
+            "start": "Start offset (s)",
+            "end": "End offset (s)",
+            "duration": "Duration (s)",
+            "trim_end": "Trim from end (s)",
+            "quality": "WebP quality",
+            "lossless": "Lossless WebP",
+            "colors": "GIF colours",
+            "dither": "GIF dithering",
+            "palette_mode": "GIF palette",
+            "loop": "Loop count (0 = forever)",
+            "width_percent": "Width (% of source)",
+            "height_percent": "Height (% of source)",
+            "resolution_adaptive": "Resolution-adaptive (width/height are long/short edge)",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name in PARAM_FIELDS:
+            field = self.fields[name]
+            if not isinstance(field, forms.BooleanField):
+                # A blank box means "the default", as in the vendors' consoles.
+                field.required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        params = {}
+        for name in PARAM_FIELDS:
+            if name in self.errors:
+                continue
+            value = cleaned.get(name)
+            if value in (None, "") and name not in _NULLABLE:
+                value = _DEFAULTS[name]
+                cleaned[name] = value
+            params[name] = value
+        if any(name in self.errors for name in PARAM_FIELDS):
+            return cleaned
+        spec = RenderSpec(**params)
+        for name, message in spec.errors().items():
+            self.add_error(name, message[0].upper() + message[1:] + ".")
+        return cleaned
+
+    def save(self, commit: bool = True) -> AnimatedImageTemplate:
+        template = super().save(commit=False)
+        template.kind = AnimatedImageTemplate.Kind.CUSTOM
+        if commit:
+            template.save()
+        return template
