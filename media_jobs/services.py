@@ -152,3 +152,40 @@ def fail_video(video: Video, code: str, message: str) -> None:
         image.record_failure(code, message)
     for task in {image.task for image in waiting}:
         task.refresh_status()
+
+
+@transaction.atomic
+def save_workflow(workflow: Workflow | None, name: str, comment: str, steps: Iterable[StepRequest]) -> Workflow:
+    """Create a workflow, or replace an existing one's name, comment and ordered steps."""
+    steps = list(steps)
+    if not steps:
+        raise EncodeError(ErrorCode.MISSING_PARAMETER, "a workflow needs at least one step", field="steps")
+    for step in steps:
+        errors = output_spec(step).errors()
+        if errors:
+            field, message = next(iter(errors.items()))
+            raise EncodeError(ErrorCode.INVALID_PARAMETER, f"{step.template.name}: {field} {message}", field="steps")
+    workflow = workflow or Workflow()
+    workflow.name, workflow.comment = name, comment
+    workflow.save()
+    workflow.steps.all().delete()
+    for position, step in enumerate(steps):
+        workflow.steps.create(position=position, template=step.template,
+                              start_time_offset=step.start_time_offset, end_time_offset=step.end_time_offset)
+    return workflow
+
+
+@transaction.atomic
+def set_cover(video: Video, image: AnimatedImage | None) -> None:
+    """Make a finished animated image the video's cover, or restore the static cover with None."""
+    video.set_cover(image)
+
+
+@transaction.atomic
+def delete_animated_image(image: AnimatedImage) -> None:
+    """Delete an output and its file; a video whose cover it was goes back to its static cover."""
+    Video.objects.filter(cover_animated=image).update(cover_animated=None)
+    stored = image.file
+    image.delete()
+    if stored:
+        transaction.on_commit(lambda: stored.storage.delete(stored.name))
