@@ -3,8 +3,9 @@
 Palette modes:
 - "global": one palette for the clip from `palettegen stats_mode=diff` (colours of what moves
   weigh more than a static background). The palette needs every frame before any can be
-  dithered, so the scaled frames are kept in memory when they fit `KEEP_BUDGET_BYTES`; longer or
-  larger outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and streams), so
+  dithered, so the scaled frames are kept in memory when they fit `KEEP_BUDGET_BYTES`: as BGRA
+  when that fits, else as compact yuv420p copies (2.7x smaller, converted again when dithered).
+  Longer outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and streams), so
   memory does not grow with the clip's length.
 - "per_frame": `palettegen stats_mode=single` + `paletteuse new=1` per frame, streamed.
 
@@ -40,9 +41,18 @@ _DITHER_ARGS = {
 }
 
 
-def _buffer(graph: av.filter.Graph, width: int, height: int, name: str | None = None):
-    return graph.add("buffer", f"video_size={width}x{height}:pix_fmt=bgra:time_base=1/100:pixel_aspect=1/1",
-                     name=name)
+BGRA = "pix_fmt=bgra"
+
+
+def frame_format_args(frame: av.VideoFrame) -> str:
+    """Buffer-source arguments describing `frame`'s pixel format, colour matrix and range."""
+    return f"pix_fmt={frame.format.name}:colorspace={int(frame.colorspace)}:range={int(frame.color_range)}"
+
+
+def _buffer(graph: av.filter.Graph, width: int, height: int, fmt_args: str = BGRA):
+    # Frames that are not BGRA (compact yuv420p copies) are converted by the scale filter that
+    # FFmpeg inserts in front of palettegen/paletteuse, using the matrix and range given here.
+    return graph.add("buffer", f"video_size={width}x{height}:{fmt_args}:time_base=1/100:pixel_aspect=1/1")
 
 
 class PaletteBuilder:
@@ -53,9 +63,9 @@ class PaletteBuilder:
     arrives so the work overlaps decoding instead of piling up at the end.
     """
 
-    def __init__(self, width: int, height: int, colors: int):
+    def __init__(self, width: int, height: int, colors: int, fmt_args: str = BGRA):
         graph = av.filter.Graph()
-        self._src = _buffer(graph, width, height)
+        self._src = _buffer(graph, width, height, fmt_args)
         nodes = [self._src]
         shrink = max(1.0, (width * height / STATS_MAX_PIXELS) ** 0.5)
         if shrink > 1.0:
@@ -87,9 +97,10 @@ class PaletteBuilder:
 class Ditherer:
     """Maps BGRA frames to PAL8 with one palette (or a fresh one per frame when `palette` is None)."""
 
-    def __init__(self, width: int, height: int, dither: str, colors: int, palette: av.VideoFrame | None):
+    def __init__(self, width: int, height: int, dither: str, colors: int, palette: av.VideoFrame | None,
+                 fmt_args: str = BGRA):
         graph = av.filter.Graph()
-        self._src = _buffer(graph, width, height)
+        self._src = _buffer(graph, width, height, fmt_args)
         use = graph.add("paletteuse", f"{_DITHER_ARGS[dither]}:diff_mode=rectangle"
                         + (":new=1" if palette is None else ""))
         self._sink = graph.add("buffersink")

@@ -24,7 +24,7 @@ import av.error
 from .errors import EncodeError, ErrorCode
 from .frames import FrameSource, SlotPlan, to_fraction
 from .geometry import Layout, plan_layout
-from .gif import KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, dither_in_order
+from .gif import KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, dither_in_order, frame_format_args
 from .probe import Orientation, frame_sar, rotation_cw
 from .results import RenderResult
 from .scaler import OutputFormat, Scaler
@@ -183,34 +183,45 @@ class _Job:
             muxer.abort()
             raise
         stored = frame_durations(self.tmp)
-        return _Written(len(stored) or muxer.written, sum(stored) or muxer.milliseconds, 1000,
-                        layout.out_w, layout.out_h)
+        # No frame chunks: every frame was identical and libwebp wrote a still image.
+        frames = len(stored) if stored else min(1, muxer.written)
+        return _Written(frames, sum(stored) or muxer.milliseconds, 1000, layout.out_w, layout.out_h)
 
     def _gif(self, first, slots, layout: Layout, rotate: int) -> _Written:
         spec = self.spec
         w, h = layout.out_w, layout.out_h
-        scaler = Scaler(layout, rotate, OutputFormat("bgra"))
         muxer = GifMuxer(self.tmp, w, h, spec.loop, self.play_rate, self.plan.count)
         try:
             if spec.palette_mode == "per_frame":
+                scaler = Scaler(layout, rotate, OutputFormat("bgra"))
                 frames = _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97)))
                 dither_in_order(frames, lambda: Ditherer(w, h, spec.dither, spec.colors, None), muxer.write)
             elif self.plan.count * w * h * 4 <= KEEP_BUDGET_BYTES:
-                builder = PaletteBuilder(w, h, spec.colors)
-                kept = []
-                for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))):
-                    builder.add(frame)
-                    kept.append(frame)
-                palette = builder.palette()
-                dither_in_order(_reporting(kept, self.report.stage(0.6, 0.97)),
-                                lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write)
+                self._gif_kept(first, slots, Scaler(layout, rotate, OutputFormat("bgra")), muxer, w, h)
+            elif self.plan.count * w * h * 3 // 2 <= KEEP_BUDGET_BYTES:
+                self._gif_kept(first, slots, Scaler(layout, rotate, OutputFormat("yuv420p")), muxer, w, h)
             else:
-                self._gif_two_pass(first, slots, scaler, muxer, w, h)
+                self._gif_two_pass(first, slots, Scaler(layout, rotate, OutputFormat("bgra")), muxer, w, h)
             muxer.close()
         except BaseException:
             muxer.abort()
             raise
         return _Written(muxer.written, muxer.centiseconds, 100, w, h)
+
+    def _gif_kept(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
+        """One decode: keep the scaled frames while gathering the palette, then dither them."""
+        spec = self.spec
+        builder: PaletteBuilder | None = None
+        kept = []
+        for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))):
+            if builder is None:
+                fmt_args = frame_format_args(frame)
+                builder = PaletteBuilder(w, h, spec.colors, fmt_args)
+            builder.add(frame)
+            kept.append(frame)
+        palette = builder.palette()
+        dither_in_order(_reporting(kept, self.report.stage(0.6, 0.97)),
+                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer.write)
 
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
@@ -220,14 +231,15 @@ class _Job:
             builder.add(frame)
         palette = builder.palette()
         planned = self.emitted
-        with open_input(self.path) as container:
-            stream = container.streams[self.stream.index]
-            slots2, first2, source = self._slots(container, stream)
-            frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
-            dither_in_order(_threaded(_take(frames, planned)),
-                            lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write)
+        # Decode again from the same container (a second one would hold a second decoder's
+        # frame pool, which at 4K is hundreds of MB).
+        self.container.seek(0, stream=self.stream, backward=True)
+        self.stream.codec_context.flush_buffers()
+        slots2, first2, _ = self._slots(self.container, self.stream)
+        frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
+        dither_in_order(_threaded(_take(frames, planned)),
+                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write)
         self.emitted = min(self.emitted, planned)
-
 
 def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderResult:
     digest = hashlib.md5()
