@@ -252,7 +252,7 @@ def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderR
     plan = job.plan
     start = float(plan.start)
     if job.emitted >= plan.count and not job.capped:
-        end = job.range.end
+        end = float(job.range.end)
     else:
         end = float(plan.start + Fraction(job.emitted) / plan.rate)
     ended_early = job.source is not None and job.source.stats.ended_early
