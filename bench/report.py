@@ -29,6 +29,13 @@ def _f(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
+def _load(info: dict) -> str:
+    """The 1-minute load average around the case: other work on the 2 cores skews every figure."""
+    if "load_before" not in info or "load_after" not in info:
+        return ""
+    return f" Load average {info['load_before'][0]:.2f} before, {info['load_after'][0]:.2f} after."
+
+
 def _rows(case: dict) -> dict[str, dict]:
     return {r["method"]: r for r in case["rows"]}
 
@@ -43,7 +50,7 @@ def case_table(case: dict) -> str:
     rows = _rows(case)
     head = (f"### Case {spec['name']}: `{Path(info['source']).name}` start {spec['start']} s, "
             f"{spec['duration']} s, {spec['width']}x{spec['height']} @ {spec['fps']} fps -> "
-            f"{info['expected_frames']} frames (median of {info['runs']} run(s))\n\n{spec['note']}.\n")
+            f"{info['expected_frames']} frames (median of {info['runs']} run(s))\n\n{spec['note']}.{_load(info)}\n")
     lines = [head,
              "| method | wall s | wall ratio | cpu s | bytes | bytes ratio | SSIM | PSNR | frames | dur ms | peak RSS MB | flags |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]

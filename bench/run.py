@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -171,6 +172,7 @@ def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path) -> tup
     info = {"case": asdict(case), "source": str(src), "reference_frames": len(ref.frames),
             "expected_frames": ref.expected_count, "reference_s": round(time.perf_counter() - started, 2)}
     warm(src)
+    info["load_before"] = os.getloadavg()
     rows = {m.name: Row(m.name, m.fmt, []) for m in methods}
     digests: dict[str, set[str]] = {m.name: set() for m in methods}
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
@@ -209,6 +211,18 @@ def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path) -> tup
     return list(rows.values()), info
 
 
+def core_revision() -> str:
+    """The commit the Loopdeck rows ran, and whether the encode core had uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "media_jobs/encode"], cwd=REPO,
+                               check=True, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return f"unknown ({exc})"
+    return f"{head}{' + uncommitted changes in media_jobs/encode' if dirty else ''}"
+
+
 def row_json(row: Row) -> dict:
     data = asdict(row)
     data.update(wall=row.wall, cpu=row.cpu, rss_mb=row.rss_mb)
@@ -236,14 +250,17 @@ def main(argv: list[str] | None = None) -> int:
 
     tools = {"ffmpeg": tool_version([ffmpeg_path(), "-version"]),
              "gifski": tool_version([gifski_path(), "--version"]) if "gifski" in chosen else "not used",
-             "python": sys.version.split()[0], "load_before": os.getloadavg()}
+             "python": sys.version.split()[0], "load_before": os.getloadavg(), "loopdeck": core_revision()}
     lock = exclusive_lock(bench_dir() / "run.lock")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_dir = new_run_dir(bench_dir() / "out", stamp)
     results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "tools": tools, "cases": {},
                      "outputs": str(run_dir)}
-    print(f"tools: {json.dumps(tools)}", file=sys.stderr)
-    tables: list[str] = []
+    preamble = (f"## Encode benchmark {results['started']}\n\n{tools['ffmpeg']}; {tools['gifski']}; "
+                f"Loopdeck {tools['loopdeck']}; Python {tools['python']}; "
+                f"load average {tools['load_before'][0]:.2f} at start.\n")
+    print(preamble, flush=True)
+    tables: list[str] = [preamble]
     for name in cases:
         case = CASES[name]
         names = [m for m in chosen if name not in MEMORY_CASES or m in MEMORY_METHODS or m in
