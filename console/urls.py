@@ -4,14 +4,40 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.static import serve
 
-from console import views
+from console.views import library, overview, tasks, templates, workflows
 
 urlpatterns = [
-    path("", views.home, name="console-home"),
+    path("", overview.overview, name="console-home"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="console-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="console-logout"),
-    path("videos/upload/", views.upload, name="console-upload"),
-    path("videos/<uuid:public_id>/", views.video_detail, name="console-video"),
+    # Media library and each video's tabs
+    path("videos/", library.library, name="console-library"),
+    path("videos/upload/", library.upload, name="console-upload"),
+    path("videos/<uuid:public_id>/", library.video_info, name="console-video"),
+    path("videos/<uuid:public_id>/processing/", library.video_processing, name="console-video-processing"),
+    path("videos/<uuid:public_id>/animated-images/", library.video_images, name="console-video-images"),
+    path("videos/<uuid:public_id>/status.json", library.video_status, name="console-video-status"),
+    path("videos/<uuid:public_id>/rename/", library.video_rename, name="console-video-rename"),
+    path("videos/<uuid:public_id>/delete/", library.video_delete, name="console-video-delete"),
+    path("animated-images/<uuid:public_id>/cover/", library.image_cover, name="console-image-cover"),
+    path("animated-images/<uuid:public_id>/retry/", library.image_retry, name="console-image-retry"),
+    path("animated-images/<uuid:public_id>/delete/", library.image_delete, name="console-image-delete"),
+    # Templates and workflows
+    path("templates/", templates.template_list, name="console-templates"),
+    path("templates/new/", templates.template_create, name="console-template-create"),
+    path("templates/<int:definition>/edit/", templates.template_edit, name="console-template-edit"),
+    path("templates/<int:definition>/copy/", templates.template_copy, name="console-template-copy"),
+    path("templates/<int:definition>/delete/", templates.template_delete, name="console-template-delete"),
+    path("presets/", templates.preset_catalog, name="console-presets"),
+    path("workflows/", workflows.workflow_list, name="console-workflows"),
+    path("workflows/new/", workflows.workflow_create, name="console-workflow-create"),
+    path("workflows/<uuid:public_id>/edit/", workflows.workflow_edit, name="console-workflow-edit"),
+    path("workflows/<uuid:public_id>/delete/", workflows.workflow_delete, name="console-workflow-delete"),
+    # Tasks
+    path("tasks/", tasks.task_list, name="console-tasks"),
+    path("tasks/<uuid:task_id>/", tasks.task_detail, name="console-task"),
+    path("tasks/<uuid:task_id>/retry/", tasks.task_retry, name="console-task-retry"),
+    path("tasks/<uuid:task_id>/abort/", tasks.task_abort, name="console-task-abort"),
     path("admin/", admin.site.urls),
 ]
 

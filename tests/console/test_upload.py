@@ -29,7 +29,7 @@ def test_a_text_file_named_mp4_is_refused_beside_the_field(admin_client, tmp_pat
         response = admin_client.post(reverse("console-upload"), {"file": handle})
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'id="file-error"' in html and "InvalidVideoFormat" in html
+    assert 'id="error-file"' in html and "InvalidVideoFormat" in html
     assert not Video.objects.exists()
 
 

@@ -40,7 +40,7 @@ def test_an_upload_through_the_form_with_a_workflow_is_processed_by_the_worker(
     with Image.open(image.file.path) as im:
         delays = [f.info["duration"] for f in ImageSequence.Iterator(im)]
     assert len(delays) == 20 and abs(sum(delays) - 2000) <= 10
-    page = admin_client.get(reverse("console-video", args=[video.public_id]))
+    page = admin_client.get(reverse("console-video-images", args=[video.public_id]))
     assert image.file.url in page.content.decode()
 
 

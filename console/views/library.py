@@ -1,0 +1,198 @@
+"""The media library, uploads, and each video's pages (basic info, processing, animated images)."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from console.forms import ProcessForm, RenameForm, UploadForm
+from console.views.common import paginate, query_without_page
+from media_jobs import services
+from media_jobs.models import AnimatedImage, Task, Video, Workflow
+
+SORTS = {
+    "newest": "-created_at", "oldest": "created_at", "title": "title", "-title": "-title",
+    "duration": "duration", "-duration": "-duration", "size": "size", "-size": "-size",
+}
+
+
+@login_required
+def library(request: HttpRequest) -> HttpResponse:
+    videos = Video.objects.select_related("cover_animated")
+    q = request.GET.get("q", "").strip()
+    if q:
+        videos = videos.filter(title__icontains=q)
+    status = request.GET.get("status", "")
+    if status in Video.Status.values:
+        videos = videos.filter(status=status)
+    sort = request.GET.get("sort", "newest")
+    videos = videos.order_by(SORTS.get(sort, "-created_at"), "-id")
+    page = paginate(request, videos)
+    # One grouped query for the page, not a join over the whole library.
+    ids = [v.pk for v in page.object_list]
+    counts = dict(
+        AnimatedImage.objects.filter(video_id__in=ids, status=AnimatedImage.Status.SUCCESS)
+        .values_list("video_id").annotate(n=Count("id")).values_list("video_id", "n")
+    )
+    for video in page.object_list:
+        video.n_images = counts.get(video.pk, 0)
+    return render(request, "console/library.html", {
+        "page": page, "q": q, "status": status, "sort": sort, "statuses": Video.Status.choices,
+        "sorts": SORTS, "pager_query": query_without_page(request),
+    })
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    """One file per request: the page's script sends several files one after the other, each with
+    its own progress bar, and shows each file's error beside it (JSON when asked for)."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if form.is_valid():
+            upload_file = form.cleaned_data["file"]
+            title = form.cleaned_data["title"] or PurePath(upload_file.name or "video").stem
+            video = services.create_video(upload_file, title, form.cleaned_data["workflow"], info=form.media_info)
+            url = reverse("console-video", args=[video.public_id])
+            if wants_json:
+                return JsonResponse({"id": str(video.public_id), "title": video.title, "url": url}, status=201)
+            messages.success(request, f"Uploaded “{video.title}”.")
+            return redirect(url)
+        if wants_json:
+            return JsonResponse({"errors": {k: [str(e) for e in v] for k, v in form.errors.items()}}, status=400)
+    return render(request, "console/upload.html", {"form": form, "workflows": Workflow.objects.all()},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _video(public_id: str) -> Video:
+    return get_object_or_404(Video.objects.select_related("cover_animated", "workflow"), public_id=public_id)
+
+
+@login_required
+def video_info(request: HttpRequest, public_id: str) -> HttpResponse:
+    video = _video(public_id)
+    return render(request, "console/video_info.html", {
+        "video": video, "tab": "info", "info": video.media_info, "rename_form": RenameForm(initial={"title": video.title}),
+    })
+
+
+@login_required
+def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
+    video = _video(public_id)
+    form = ProcessForm(request.POST or None, video=video)
+    if request.method == "POST" and form.is_valid():
+        workflow = form.cleaned_data.get("workflow")
+        services.submit_task(video, form.steps, origin=Task.Origin.CONSOLE, workflow=workflow)
+        messages.success(request, "Processing started.")
+        return redirect("console-video-processing", public_id=video.public_id)
+    tasks = Task.objects.filter(video=video).prefetch_related("outputs").order_by("-created_at")
+    return render(request, "console/video_processing.html", {
+        "video": video, "tab": "processing", "form": form, "tasks": tasks,
+        "presets": form.fields["templates"].queryset.filter(kind="Preset"),
+        "customs": form.fields["templates"].queryset.filter(kind="Custom"),
+        "selected": {str(v) for v in (form["templates"].value() or [])},
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def video_images(request: HttpRequest, public_id: str) -> HttpResponse:
+    video = _video(public_id)
+    images = list(AnimatedImage.objects.filter(video=video, status=AnimatedImage.Status.SUCCESS)
+                  .order_by("-finished_at"))
+    gifs = {(i.start_offset, i.end_offset, i.width, i.height): i for i in images if i.container == "gif"}
+    for image in images:
+        # A WebP with a GIF of the same moment and size gets a <picture> with the GIF as fallback.
+        image.gif_fallback = gifs.get((image.start_offset, image.end_offset, image.width, image.height)) \
+            if image.container == "webp" else None
+    return render(request, "console/video_images.html", {"video": video, "tab": "images", "images": images})
+
+
+@login_required
+def video_status(request: HttpRequest, public_id: str) -> JsonResponse:
+    """What the processing tab polls to move its progress bars without a reload."""
+    video = _video(public_id)
+    tasks = Task.objects.filter(video=video).prefetch_related("outputs").order_by("-created_at")[:50]
+    return JsonResponse({
+        "video": {"status": video.status, "error_code": video.error_code},
+        "tasks": [{
+            "task_id": str(t.task_id), "status": t.status, "result": t.result,
+            "error_code": t.error_code, "error_message": t.error_message,
+            "outputs": [{"id": str(o.public_id), "status": o.status, "progress": o.progress,
+                         "error_code": o.error_code, "error_message": o.error_message} for o in t.outputs.all()],
+        } for t in tasks],
+    })
+
+
+@login_required
+@require_POST
+def video_rename(request: HttpRequest, public_id: str) -> HttpResponse:
+    video = _video(public_id)
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        video.title = form.cleaned_data["title"].strip()
+        video.save(update_fields=["title", "updated_at"])
+        messages.success(request, "Renamed.")
+    else:
+        messages.error(request, "A title is required (255 characters at most).")
+    return redirect("console-video", public_id=video.public_id)
+
+
+@login_required
+def video_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    video = _video(public_id)
+    if request.method == "POST":
+        title = video.title
+        video.delete()
+        messages.success(request, f"Deleted “{title}” and its animated images.")
+        return redirect("console-library")
+    return render(request, "console/confirm_delete.html", {
+        "what": f"the video “{video.title}”",
+        "consequence": f"Its original file and its {video.animated_images.count()} animated images are deleted too.",
+        "cancel_url": reverse("console-video", args=[video.public_id]),
+    })
+
+
+def _image(public_id: str) -> AnimatedImage:
+    return get_object_or_404(AnimatedImage.objects.select_related("video", "task"), public_id=public_id)
+
+
+@login_required
+@require_POST
+def image_cover(request: HttpRequest, public_id: str) -> HttpResponse:
+    image = _image(public_id)
+    services.set_cover(image.video, image)
+    messages.success(request, "Cover set.")
+    return redirect("console-video-images", public_id=image.video.public_id)
+
+
+@login_required
+@require_POST
+def image_retry(request: HttpRequest, public_id: str) -> HttpResponse:
+    image = _image(public_id)
+    if image.status == AnimatedImage.Status.FAIL:
+        services.retry_image(image)
+        messages.success(request, f"Retrying {image.template_name}.")
+    return redirect(request.POST.get("next") or reverse("console-video-processing", args=[image.video.public_id]))
+
+
+@login_required
+def image_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    image = _image(public_id)
+    back = reverse("console-video-images", args=[image.video.public_id])
+    if request.method == "POST":
+        services.delete_animated_image(image)
+        messages.success(request, "Animated image deleted.")
+        return redirect(back)
+    return render(request, "console/confirm_delete.html", {
+        "what": f"the animated image “{image.template_name}” ({image.container}, {image.width}×{image.height})",
+        "consequence": "Links and embeds that use its URL stop working." + (
+            " It is the video's cover; the still cover takes its place." if image.video.cover_animated_id == image.pk else ""),
+        "cancel_url": back,
+    })

@@ -1,0 +1,75 @@
+"""All tasks, filterable, with a detail page, retry and abort."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from console.views.common import paginate, query_without_page
+from media_jobs import services
+from media_jobs.models import Task, Video
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    tasks = Task.objects.select_related("video", "workflow").order_by("-created_at", "-id")
+    status = request.GET.get("status", "")
+    if status == "FAIL":
+        tasks = tasks.filter(result=Task.Result.FAIL)
+    elif status in Task.Status.values:
+        tasks = tasks.filter(status=status)
+    video = None
+    if request.GET.get("video"):
+        video = Video.objects.filter(public_id=request.GET["video"]).first() if _is_uuid(request.GET["video"]) else None
+        tasks = tasks.filter(video=video)
+    page = paginate(request, tasks)
+    return render(request, "console/task_list.html", {
+        "page": page, "status": status, "video": video, "statuses": Task.Status.choices,
+        "pager_query": query_without_page(request),
+    })
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _task(task_id: str) -> Task:
+    return get_object_or_404(Task.objects.select_related("video", "workflow"), task_id=task_id)
+
+
+@login_required
+def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
+    task = _task(task_id)
+    return render(request, "console/task_detail.html", {"task": task, "outputs": task.outputs.order_by("position")})
+
+
+@login_required
+@require_POST
+def task_retry(request: HttpRequest, task_id: str) -> HttpResponse:
+    task = _task(task_id)
+    count = services.retry_task(task)
+    if count:
+        messages.success(request, f"Retrying {count} failed animated image{'s' if count > 1 else ''}.")
+    else:
+        messages.info(request, "Nothing to retry: no animated image of this task failed.")
+    return redirect("console-task", task_id=task.task_id)
+
+
+@login_required
+@require_POST
+def task_abort(request: HttpRequest, task_id: str) -> HttpResponse:
+    task = _task(task_id)
+    if task.abort():
+        messages.success(request, "Task aborted.")
+    else:
+        messages.error(request, "Only a waiting task can be aborted; this one has started.")
+    return redirect("console-task", task_id=task.task_id)

@@ -1,0 +1,170 @@
+// Loopdeck console: small progressive enhancements. Every page works without this script.
+"use strict";
+
+function localTimes(root) {
+  const fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  root.querySelectorAll("time[datetime]").forEach((el) => {
+    const when = new Date(el.getAttribute("datetime"));
+    if (!isNaN(when)) { el.title = el.textContent; el.textContent = fmt.format(when); }
+  });
+}
+
+function csrfToken(form) {
+  const input = form.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+// Upload: one request per file, each with its own progress bar and its own error.
+function enhanceUpload(form) {
+  const list = document.getElementById("upload-list");
+  const input = form.querySelector("input[type=file]");
+  form.addEventListener("submit", (event) => {
+    if (!window.FormData || !input.files.length) return;
+    event.preventDefault();
+    const files = Array.from(input.files);
+    const items = files.map((file) => {
+      const li = document.createElement("li");
+      li.className = "upload-item";
+      const name = document.createElement("span");
+      name.className = "upload-name";
+      name.textContent = file.name;
+      const bar = document.createElement("progress");
+      bar.max = 100; bar.value = 0;
+      bar.setAttribute("aria-label", "Upload progress of " + file.name);
+      const note = document.createElement("span");
+      note.className = "upload-note";
+      note.textContent = "waiting";
+      li.append(name, bar, note);
+      list.append(li);
+      return { file, bar, note, li };
+    });
+    let next = 0;
+    const sendNext = () => {
+      if (next >= items.length) return;
+      const item = items[next++];
+      const data = new FormData();
+      data.append("csrfmiddlewaretoken", csrfToken(form));
+      data.append("file", item.file);
+      data.append("workflow", form.querySelector("[name=workflow]").value);
+      if (files.length === 1) data.append("title", form.querySelector("[name=title]").value);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", (e) => {
+        if (e.lengthComputable) { item.bar.value = Math.round((e.loaded / e.total) * 100); item.note.textContent = item.bar.value + "%"; }
+      });
+      xhr.addEventListener("load", () => {
+        let body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
+        if (xhr.status === 201) {
+          item.bar.value = 100;
+          item.li.classList.add("done");
+          item.note.textContent = "";
+          const link = document.createElement("a");
+          link.href = body.url; link.textContent = "Uploaded: open “" + body.title + "”";
+          item.note.append(link);
+        } else {
+          item.li.classList.add("failed");
+          const errors = body.errors ? Object.values(body.errors).flat().join(" ") : "Upload failed (HTTP " + xhr.status + ").";
+          item.note.textContent = errors;
+          item.note.classList.add("error");
+        }
+        sendNext();
+      });
+      xhr.addEventListener("error", () => { item.note.textContent = "Network error: the file was not uploaded."; item.note.classList.add("error"); sendNext(); });
+      item.note.textContent = "uploading";
+      xhr.send(data);
+    };
+    sendNext();
+    input.value = "";
+  });
+}
+
+// Processing tab: move progress bars from status.json until every task is final.
+function pollTasks(container) {
+  const url = container.dataset.statusUrl;
+  const final = (s) => s === "SUCCESS" || s === "FAIL";
+  let lastFinalCount = -1;
+  const tick = async () => {
+    let data;
+    try { data = await (await fetch(url, { headers: { Accept: "application/json" } })).json(); }
+    catch (e) { setTimeout(tick, 5000); return; }
+    let finalCount = 0, open = false, unknown = false;
+    for (const task of data.tasks) {
+      const el = container.querySelector(`[data-task="${task.task_id}"]`);
+      if (!el) { unknown = true; continue; }
+      const status = el.querySelector("[data-role=task-status]");
+      status.textContent = task.status.charAt(0) + task.status.slice(1).toLowerCase();
+      status.className = "status " + task.status.toLowerCase();
+      for (const out of task.outputs) {
+        const row = el.querySelector(`[data-output="${out.id}"]`);
+        if (!row) continue;
+        row.querySelector("progress").value = out.progress;
+        const s = row.querySelector("[data-role=output-status]");
+        s.textContent = out.status.charAt(0) + out.status.slice(1).toLowerCase();
+        s.className = "status " + out.status.toLowerCase();
+        row.querySelector("[data-role=output-error]").textContent = out.error_code ? out.error_code + ": " + out.error_message : "";
+        if (final(out.status)) finalCount++; else open = true;
+      }
+    }
+    if ((lastFinalCount >= 0 && finalCount !== lastFinalCount) || unknown) {
+      // Something finished or appeared: refresh the list so retry buttons and links show.
+      const html = await (await fetch(location.href)).text();
+      const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("task-list");
+      if (fresh) { container.innerHTML = fresh.innerHTML; localTimes(container); }
+    }
+    lastFinalCount = finalCount;
+    if (open) setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+function enhanceCopy(root) {
+  root.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy], [data-copy-from]");
+    if (!button) return;
+    let text = button.dataset.copy;
+    if (button.dataset.copyFrom) text = document.getElementById(button.dataset.copyFrom).value;
+    else if (button.hasAttribute("data-absolute")) text = new URL(text, location.href).href;
+    try { await navigator.clipboard.writeText(text); button.textContent = "Copied"; }
+    catch (e) { window.prompt("Copy this:", text); }
+  });
+}
+
+function enhanceSteps(tbody) {
+  const renumber = () => tbody.querySelectorAll("[data-step]").forEach((row, i) => {
+    row.querySelector("[data-step-number]").textContent = i + 1;
+    row.querySelectorAll("select, input, label").forEach((el) => {
+      for (const attr of ["id", "for"]) {
+        if (el.hasAttribute(attr)) el.setAttribute(attr, el.getAttribute(attr).replace(/-\d+$/, "-" + (i + 1)));
+      }
+    });
+  });
+  document.querySelector("[data-add-step]").addEventListener("click", () => {
+    const rows = tbody.querySelectorAll("[data-step]");
+    const copy = rows[rows.length - 1].cloneNode(true);
+    copy.querySelectorAll("input").forEach((el) => { el.value = ""; });
+    copy.querySelectorAll("select").forEach((el) => { el.selectedIndex = 0; });
+    copy.querySelectorAll(".error").forEach((el) => el.remove());
+    tbody.append(copy);
+    renumber();
+  });
+  tbody.addEventListener("click", (event) => {
+    if (!event.target.matches("[data-remove-step]")) return;
+    const rows = tbody.querySelectorAll("[data-step]");
+    const row = event.target.closest("[data-step]");
+    if (rows.length > 1) row.remove(); else row.querySelectorAll("input, select").forEach((el) => { el.value = ""; });
+    renumber();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  localTimes(document);
+  const upload = document.querySelector("form[data-upload]");
+  if (upload) enhanceUpload(upload);
+  const tasks = document.querySelector("[data-status-url]");
+  if (tasks) pollTasks(tasks);
+  enhanceCopy(document);
+  const steps = document.querySelector("[data-steps]");
+  if (steps) enhanceSteps(steps);
+});
