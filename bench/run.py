@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,9 +30,21 @@ from pathlib import Path
 from .clips import bench_dir, clip_path
 from .reference import Reference, Score, build_reference, round_half_away, score_output
 from .report import case_table, targets_section
-from .tools import exclusive_lock, ffmpeg_path, fresh_dir, gifski_path, new_run_dir, run_timed, tool_version, warm
+from .tools import (
+    Timed,
+    exclusive_lock,
+    ffmpeg_path,
+    fresh_dir,
+    gifski_path,
+    new_run_dir,
+    run_timed,
+    tool_version,
+    wait_idle,
+    warm,
+)
 
 REPO = Path(__file__).resolve().parent.parent
+BUSY_SHARE_MAX = 0.25  # of one core, used by other processes during a measurement
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,7 @@ class Row:
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
+    foreign: list[float] = field(default_factory=list)  # cpu-s other processes used, per run
     bytes: int | None = None
     deterministic: bool | None = None
     error: str | None = None
@@ -158,7 +172,35 @@ class Row:
         return max(self.rss) if self.rss else None
 
 
-def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path) -> tuple[list[Row], dict]:
+@dataclass(frozen=True)
+class Settle:
+    """How hard to try for an undisturbed measurement on a shared machine."""
+
+    max_wait: float = 60.0  # seconds to wait for other work to stop before each run
+    retries: int = 1  # re-runs of a measurement that other processes disturbed
+
+
+def disturbed(timed: Timed) -> bool:
+    """Did other processes take more than a quarter of a core on average during the run?"""
+    return timed.foreign_cpu > BUSY_SHARE_MAX * max(timed.wall, 0.01)
+
+
+def measure(argv: list[str], settle: Settle) -> Timed:
+    """One measurement: wait for an idle machine, run, and redo it if something else ran meanwhile."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    for attempt in range(settle.retries + 1):
+        if settle.max_wait > 0:
+            wait_idle(settle.max_wait)
+        timed = run_timed(argv, cwd=REPO, env=env)
+        if timed.returncode != 0 or not disturbed(timed) or attempt == settle.retries:
+            return timed
+        print(f" [disturbed: {timed.foreign_cpu:.1f} cpu-s by others in {timed.wall:.1f} s, again]",
+              end="", file=sys.stderr, flush=True)
+    raise AssertionError("unreachable")
+
+
+def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path,
+             settle: Settle) -> tuple[list[Row], dict]:
     """Render the case with every method `runs` times (interleaved), then score the outputs."""
     src = clip_path(case.clip)
     out_dir = fresh_dir(run_dir / case.name)
@@ -175,7 +217,6 @@ def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path) -> tup
     info["load_before"] = os.getloadavg()
     rows = {m.name: Row(m.name, m.fmt, []) for m in methods}
     digests: dict[str, set[str]] = {m.name: set() for m in methods}
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     for r in range(runs):
         for m in methods:
             row = rows[m.name]
@@ -186,12 +227,13 @@ def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path) -> tup
             argv = command(m, case, src, out, out_dir / f"{m.name}.work")
             row.command = argv
             print(f"  {case.name} run {r + 1}/{runs} {m.name} ...", end="", file=sys.stderr, flush=True)
-            timed = run_timed(argv, cwd=REPO, env=env)
+            timed = measure(argv, settle)
             if timed.returncode != 0 or not out.is_file():
                 row.error = f"exit {timed.returncode}: {timed.stderr.strip()[-400:]}"
                 print(f" FAILED ({row.error.splitlines()[0][:120]})", file=sys.stderr, flush=True)
                 continue
             print(f" {timed.wall:.2f} s", file=sys.stderr, flush=True)
+            row.foreign.append(timed.foreign_cpu)
             row.walls.append(timed.wall)
             row.cpus.append(timed.cpu)
             row.rss.append(timed.rss_mb)
@@ -207,6 +249,8 @@ def run_case(case: Case, methods: list[Method], runs: int, run_dir: Path) -> tup
         row.score = score_output(out, ref, fps, quality=case.quality)
         if not row.deterministic:
             row.score.flags.append("bytes differ between runs")
+        if row.walls and statistics.median(row.foreign) > BUSY_SHARE_MAX * statistics.median(row.walls):
+            row.score.flags.append(f"busy machine: others used {statistics.median(row.foreign):.1f} cpu-s")
     info["scoring_s"] = round(time.perf_counter() - started, 2)
     return list(rows.values()), info
 
@@ -237,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
                         help='extra loopdeck row, NAME:"CLI ARGS" (repeatable)')
     parser.add_argument("--runs", type=int, default=None, help="runs per method, median reported (default 3)")
     parser.add_argument("--quick", action="store_true", help="one run per method")
+    parser.add_argument("--max-wait", type=float, default=60.0,
+                        help="seconds to wait for an idle machine before each run (0: never wait)")
+    parser.add_argument("--retries", type=int, default=1,
+                        help="re-runs of a measurement that other processes disturbed")
     args = parser.parse_args(argv)
 
     catalogue = {**ANCHORS, **LOOPDECK, **{v.name: v for v in args.variant}}
@@ -247,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or bad_cases:
         parser.error(f"unknown methods {unknown} or cases {bad_cases}; methods: {', '.join(catalogue)}")
     runs_arg = 1 if args.quick else args.runs
+    settle = Settle(args.max_wait, args.retries)
+    # SIGTERM unwinds like Ctrl-C, so run_timed kills the measured process tree.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     tools = {"ffmpeg": tool_version([ffmpeg_path(), "-version"]),
              "gifski": tool_version([gifski_path(), "--version"]) if "gifski" in chosen else "not used",
@@ -268,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         methods = [catalogue[m] for m in names]
         runs = runs_arg if runs_arg is not None else (case.default_runs or 3)
         print(f"case {name}: {case.note}; {runs} run(s), load {os.getloadavg()[0]:.2f}", file=sys.stderr)
-        rows, info = run_case(case, methods, runs, run_dir)
+        rows, info = run_case(case, methods, runs, run_dir, settle)
         info.update(runs=runs, load_after=os.getloadavg())
         results["cases"][name] = {"info": info, "rows": [row_json(r) for r in rows]}
         table = case_table(results["cases"][name])

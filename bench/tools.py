@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -30,6 +33,7 @@ class Timed:
     rss_mb: float
     returncode: int
     stderr: str
+    foreign_cpu: float = 0.0  # cpu seconds other processes used during the run
 
 
 def ffmpeg_path() -> str:
@@ -75,26 +79,67 @@ def require_gnu_time() -> None:
         raise SystemExit(f"{GNU_TIME} not found: apt-get install -y time")
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds spent by everything on the machine since boot (all cores, idle excluded)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    # guest time is already counted in user/nice
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(max_wait: float, busy_max: float = 0.15, probe: float = 1.0) -> float:
+    """Wait (up to max_wait s) until other work uses under busy_max of one core; return the last share.
+
+    The figures are only comparable when nothing else runs: on 2 cores one busy test suite
+    moves a wall time by 50 % or more.
+    """
+    deadline = time.monotonic() + max_wait
+    announced = False
+    while True:
+        before = busy_cpu_seconds()
+        time.sleep(probe)
+        share = (busy_cpu_seconds() - before) / probe
+        if share <= busy_max or time.monotonic() >= deadline:
+            return share
+        if not announced:
+            print(f" [waiting for an idle machine: {share:.0%} of a core busy]", end="", file=sys.stderr,
+                  flush=True)
+            announced = True
+
+
 def run_timed(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
               timeout: float = 900) -> Timed:
     """Run argv as its own process under GNU time and return what it measured.
 
     GNU time forks the command from a small process and reads its rusage, so %M is the command's
     own peak (os.wait4 on a child of this big Python process would inherit our high-water mark).
-    For a shell pipeline %M is the peak of its largest process.
+    For a shell pipeline %M is the peak of its largest process. The command runs in its own
+    process group, killed whole if this run is interrupted.
     """
     require_gnu_time()
     with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as tf:
         time_file = tf.name
+    busy_before = busy_cpu_seconds()
+    proc = subprocess.Popen([GNU_TIME, "-f", "%e %U %S %M", "-o", time_file, *argv], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
-        proc = subprocess.run([GNU_TIME, "-f", "%e %U %S %M", "-o", time_file, *argv],
-                              check=False, cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        _, stderr = proc.communicate(timeout=timeout)
         fields = Path(time_file).read_text().strip().splitlines()[-1].split()
+    except BaseException:
+        # Timeout, Ctrl-C or SIGTERM: take the whole tree (ffmpeg, gifski, workers) down with us.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     finally:
         os.unlink(time_file)
+    busy = busy_cpu_seconds() - busy_before
     wall, user, system, rss_kb = float(fields[0]), float(fields[1]), float(fields[2]), int(fields[3])
-    return Timed(wall, user + system, rss_kb / 1024.0, proc.returncode, proc.stderr[-2000:])
+    # What other processes used meanwhile (our own driver sleeps in communicate()).
+    foreign = max(0.0, busy - (user + system))
+    return Timed(wall, user + system, rss_kb / 1024.0, proc.returncode, stderr[-2000:], foreign)
 
 
 def warm(path: Path) -> None:
