@@ -118,8 +118,12 @@ def long_clip(foundation_clip_dir: Path) -> Path:
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):  # noqa: ANN001, ANN201
+def admin_client(django_user_model):  # noqa: ANN001, ANN201
+    """A signed-in operator's client, separate from the anonymous `client` fixture."""
+    from django.test import Client
+
     user = django_user_model.objects.create_superuser("operator", password="correct horse battery")
-    client.force_login(user)
-    client.user = user
-    return client
+    signed_in = Client()
+    signed_in.force_login(user)
+    signed_in.user = user
+    return signed_in

@@ -54,7 +54,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     """One file per request: the page's script sends several files one after the other, each with
     its own progress bar, and shows each file's error beside it (JSON when asked for)."""
     wants_json = "application/json" in request.headers.get("Accept", "")
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST if request.method == "POST" else None, request.FILES if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             upload_file = form.cleaned_data["file"]
@@ -86,7 +86,7 @@ def video_info(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
-    form = ProcessForm(request.POST or None, video=video)
+    form = ProcessForm(request.POST if request.method == "POST" else None, video=video)
     if request.method == "POST" and form.is_valid():
         workflow = form.cleaned_data.get("workflow")
         services.submit_task(video, form.steps, origin=Task.Origin.CONSOLE, workflow=workflow)

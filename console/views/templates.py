@@ -29,7 +29,7 @@ def preset_catalog(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def template_create(request: HttpRequest) -> HttpResponse:
-    form = TemplateForm(request.POST or None)
+    form = TemplateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         template = form.save()
         messages.success(request, f"Template {template.definition} “{template.name}” created.")
@@ -48,7 +48,7 @@ def template_edit(request: HttpRequest, definition: int) -> HttpResponse:
     if template.is_preset:
         messages.info(request, "Presets are read-only. Copy it to make a template you can edit.")
         return redirect("console-template-copy", definition=definition)
-    form = TemplateForm(request.POST or None, instance=template)
+    form = TemplateForm(request.POST if request.method == "POST" else None, instance=template)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Template {definition} saved. Tasks already submitted keep their parameters.")
@@ -60,7 +60,7 @@ def template_edit(request: HttpRequest, definition: int) -> HttpResponse:
 @login_required
 def template_copy(request: HttpRequest, definition: int) -> HttpResponse:
     source = _custom(definition)
-    form = CopyTemplateForm(request.POST or None, initial={"name": f"Copy of {source.name}"[:64]})
+    form = CopyTemplateForm(request.POST if request.method == "POST" else None, initial={"name": f"Copy of {source.name}"[:64]})
     if request.method == "POST" and form.is_valid():
         copy = source.copy(form.cleaned_data["name"])
         messages.success(request, f"Copied into template {copy.definition}. Adjust it here.")

@@ -23,7 +23,7 @@ def workflow_list(request: HttpRequest) -> HttpResponse:
 
 def _edit(request: HttpRequest, workflow: Workflow | None) -> HttpResponse:
     initial = {"name": workflow.name, "comment": workflow.comment} if workflow else None
-    form = WorkflowForm(request.POST or None, instance=workflow, initial=initial)
+    form = WorkflowForm(request.POST if request.method == "POST" else None, instance=workflow, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved = services.save_workflow(workflow, form.cleaned_data["name"], form.cleaned_data["comment"], form.steps)
         messages.success(request, f"Workflow “{saved.name}” saved.")
