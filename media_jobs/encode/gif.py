@@ -7,7 +7,8 @@ Palette modes:
   when that fits, else as compact yuv420p copies (2.7x smaller, converted again when dithered).
   Longer outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and streams), so
   memory does not grow with the clip's length.
-- "per_frame": `palettegen stats_mode=single` + `paletteuse new=1` per frame, streamed.
+- "per_frame": `palettegen stats_mode=single` + `paletteuse new=1` per frame, streamed; each
+  frame is remapped whole (see `_paletteuse_args`).
 
 Dithering of different frames is independent, so chunks of frames are dithered on both cores
 (FFmpeg filters run without the GIL) while the main thread encodes finished chunks in order.
@@ -42,6 +43,27 @@ _DITHER_ARGS = {
 
 
 BGRA = "pix_fmt=bgra"
+# Dithers whose result for a pixel depends only on that pixel's colour and position.
+_PIXEL_LOCAL_DITHERS = ("none", "bayer")
+
+
+def _paletteuse_args(dither: str, per_frame: bool) -> str:
+    """paletteuse options for a dither and palette mode.
+
+    `diff_mode=rectangle` remaps only the area that changed since the graph's previous frame and
+    copies the other indexes from its previous output. That is only right when the previous
+    output used the same palette (not with `new=1`: the copied indexes would point into the
+    previous frame's palette) and only repeatable when the copied pixels come out the same
+    however the frames are spread over the dithering threads, i.e. for pixel-local dithers (error
+    diffusion carries errors across the rectangle's border, so the bytes would depend on which
+    frame a thread saw before).
+    """
+    args = _DITHER_ARGS[dither]
+    if per_frame:
+        return args + ":new=1"
+    if dither in _PIXEL_LOCAL_DITHERS:
+        return args + ":diff_mode=rectangle"
+    return args
 
 
 def frame_format_args(frame: av.VideoFrame) -> str:
@@ -101,8 +123,7 @@ class Ditherer:
                  fmt_args: str = BGRA):
         graph = av.filter.Graph()
         self._src = _buffer(graph, width, height, fmt_args)
-        use = graph.add("paletteuse", f"{_DITHER_ARGS[dither]}:diff_mode=rectangle"
-                        + (":new=1" if palette is None else ""))
+        use = graph.add("paletteuse", _paletteuse_args(dither, per_frame=palette is None))
         self._sink = graph.add("buffersink")
         if palette is None:
             split = graph.add("split")
