@@ -79,7 +79,7 @@ def submit_task(video: Video, steps: Iterable[StepRequest], origin: str = Task.O
         raise EncodeError(ErrorCode.INVALID_VIDEO_FORMAT, f"the video cannot be processed: {video.error_message}")
     specs = [check_step(s, video) if check_range else output_spec(s) for s in steps]
     task = Task.objects.create(video=video, origin=origin, workflow=workflow)
-    for position, (step, spec) in enumerate(zip(steps, specs)):
+    for position, (step, spec) in enumerate(zip(steps, specs, strict=True)):
         image = AnimatedImage.objects.create(
             task=task, video=video, position=position, template=step.template,
             definition=step.template.definition, template_name=step.template.name, params=spec.to_dict(),

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any
 
-from django.core.files import File, locks
-from django.core.files.move import file_move_safe
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 
 
