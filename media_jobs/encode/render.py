@@ -31,7 +31,8 @@ from .scaler import OutputFormat, Scaler
 from .source import estimate_duration, open_input, pick_video_stream, time_origin
 from .spec import OUTPUT_FRAMES_MAX, RenderSpec, TimeRange
 from .timing import Progress
-from .webp import WebpMuxer, frame_durations, webp_format
+from .webp import WebpMuxer, webp_format
+from .webpfile import frame_durations
 
 T = TypeVar("T")
 
@@ -182,10 +183,9 @@ class _Job:
         except BaseException:
             muxer.abort()
             raise
+        # libwebp merges runs of identical frames, so the file is the truth about frames and time.
         stored = frame_durations(self.tmp)
-        # No frame chunks: every frame was identical and libwebp wrote a still image.
-        frames = len(stored) if stored else min(1, muxer.written)
-        return _Written(frames, sum(stored) or muxer.milliseconds, 1000, layout.out_w, layout.out_h)
+        return _Written(len(stored), sum(stored), 1000, layout.out_w, layout.out_h)
 
     def _gif(self, first, slots, layout: Layout, rotate: int) -> _Written:
         spec = self.spec
