@@ -66,7 +66,6 @@ def test_template_workflow_upload_live_progress_playing_image_and_cover(
     page = new_page()
     page.goto("/")
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-    screenshot(page, "overview")
 
     # A custom template: an out-of-range frame rate is refused beside its field, values kept.
     page.goto("/templates/new/")
@@ -153,6 +152,8 @@ def test_template_workflow_upload_live_progress_playing_image_and_cover(
 
     page.get_by_role("link", name="Basic info").click()
     expect(page.get_by_text("harbour walk.mp4")).to_be_visible()
+    bitrate = video.media_info.bitrate
+    expect(page.locator("dt:text-is('Bitrate') + dd")).to_have_text(f"{round(bitrate / 1000)} kbit/s ({bitrate} bit/s)")
     screenshot(page, "video-info")
 
     # The still cover made while preparing is in the library until an animated one is chosen.
@@ -195,6 +196,10 @@ def test_template_workflow_upload_live_progress_playing_image_and_cover(
     expect(page).to_have_url(re.compile(rf"/tasks/{task.task_id}/$"))
     expect(page.get_by_text("E2E teaser").first).to_be_visible()
     screenshot(page, "task-detail")
+
+    page.goto("/")
+    expect(page.get_by_role("link", name=re.compile(r"^1\s*videos?$"))).to_be_visible()
+    screenshot(page, "overview")
 
     page.goto("/presets/")
     expect(page.get_by_role("heading", name=re.compile("Preset"))).to_be_visible()
