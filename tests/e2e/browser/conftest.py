@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
 from django.urls import clear_url_caches
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
     from playwright.sync_api import Browser, Page
+    from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -68,12 +71,13 @@ def _reload_urlconf() -> None:
 
 
 @pytest.fixture
-def operator(django_user_model):  # noqa: ANN001, ANN201 - pytest-django's user model fixture
+def operator(django_user_model: type[AbstractBaseUser]) -> AbstractBaseUser:
+    """A staff user who signs in through the login form."""
     return django_user_model.objects.create_user(USERNAME, password=PASSWORD, is_staff=True)
 
 
 @pytest.fixture
-def new_page(browser, live_server, operator) -> Iterator[Callable[..., Page]]:  # noqa: ANN001
+def new_page(browser: Browser, live_server: LiveServer, operator: AbstractBaseUser) -> Iterator[Callable[..., Page]]:
     """Open pages in fresh browser contexts; `signed_in=True` signs in through the login form once
     and reuses that session's cookies."""
     contexts = []

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from django.conf import settings
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow
+from media_jobs.models import (
+    AnimatedImage,
+    AnimatedImageTemplate,
+    Task,
+    Video,
+    Workflow,
+)
 from tests.clips import make_clip
 from tests.e2e.browser.conftest import PHONE
 
