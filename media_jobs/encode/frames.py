@@ -4,10 +4,20 @@ Frame choice follows FFmpeg's `fps` filter with exact `Fraction` arithmetic: out
 start + k/rate) shows the latest source frame whose time is before start + (k + 1/2)/rate. So a
 variable-frame-rate source gives evenly timed output and 30 -> 10 fps takes source frames 1, 4, 7.
 Decoding stops as soon as the last slot is decided, so the cost follows the output's length.
+
+Frames no slot will show (the pre-roll between the keyframe and the start, the frames between
+the picked ones when the output rate is lower than the source's) are still needed as references
+by the frames after them, but a frame nothing refers to is not: for those packets the decoder is
+told to skip non-reference frames (`skip_frame=NONREF`), which at 30 -> 15 fps halves the
+decoding work. Whether a frame is needed depends on when the next frame starts; packets arrive
+in decode order, so a few are read ahead to know the presentation times around each one.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
+from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Iterator
@@ -23,6 +33,10 @@ from .probe import stream_rate
 _MAX_BAD_PACKETS = 64
 # A seek that lands this far after the requested start missed (bad index): decode from the top.
 _SEEK_SLACK = Fraction(1, 2)
+# Packets read ahead of the one being decoded (more than any decoder's reordering depth), and
+# presentation times remembered behind it, to find the time the next shown frame starts.
+_LOOKAHEAD = 16
+_HISTORY = 32
 
 
 def to_fraction(seconds: float) -> Fraction:
@@ -66,6 +80,7 @@ class FrameSource:
         self.stream = stream
         self.origin = origin
         self.stats = DecodeStats()
+        self._plan: SlotPlan | None = None
         rate = stream_rate(stream)
         self._default_duration = 1 / rate if rate else Fraction(0)
         if threads:
@@ -78,6 +93,7 @@ class FrameSource:
         """
         k = 0
         prev: av.VideoFrame | None = None
+        self._plan = plan
         for t, frame in self._decoded(plan.start):
             while k < plan.count and t >= plan.boundary(k):
                 # Before the first frame arrives there is nothing earlier to show: it serves too.
@@ -163,40 +179,101 @@ class FrameSource:
             raise EncodeError(ErrorCode.DECODE_FAILED, f"cannot rewind the video ({exc})") from None
         self.stream.codec_context.flush_buffers()
 
-    def _frames(self) -> Iterator[av.VideoFrame]:
-        """Every decodable frame from the current position; damaged packets are skipped."""
-        bad_in_row = 0
+    def _needed(self, t: Fraction, t_next: Fraction | None) -> bool:
+        """Whether the frame shown from `t` until `t_next` is the latest before some slot boundary."""
+        plan = self._plan
+        if plan is None or t_next is None:
+            return True
+        # The first boundary after t: start + (2k + 1) / (2 rate) > t.
+        k = max(0, math.floor((t - plan.start) * plan.rate - Fraction(1, 2)) + 1)
+        return k < plan.count and plan.boundary(k) <= t_next
+
+    def _packets(self) -> Iterator[av.Packet]:
+        """Packets of the stream from the current position; a damaged container ends the stream."""
         packets = self.container.demux(self.stream)
         while True:
             try:
                 packet = next(packets)
             except StopIteration:
-                break
+                return
             except av.error.MemoryError:
                 raise
             except av.error.FFmpegError as exc:
                 # Truncated or damaged container: keep what decoded so far.
                 self.stats.ended_early = True
                 self.stats.errors.append(f"reading stopped: {exc}")
-                break
+                return
+            yield packet
+
+    def _with_skips(self) -> Iterator[tuple[av.Packet, bool]]:
+        """Each packet, with whether a non-reference frame in it may be skipped."""
+        tb = self.stream.time_base
+        ahead: deque[av.Packet] = deque()
+        seen: list[int] = []  # sorted pts of the packets around the current one
+        behind: deque[int] = deque()
+        source = self._packets()
+        exhausted = False
+        while True:
+            while not exhausted and len(ahead) < _LOOKAHEAD:
+                packet = next(source, None)
+                if packet is None:
+                    exhausted = True
+                    break
+                ahead.append(packet)
+                if packet.pts is not None:
+                    bisect.insort(seen, packet.pts)
+            if not ahead:
+                return
+            packet = ahead.popleft()
+            skippable = False
+            if packet.pts is not None and tb is not None:
+                if not packet.is_keyframe:
+                    after = bisect.bisect_right(seen, packet.pts)
+                    t = Fraction(packet.pts) * tb - self.origin
+                    # With the next start unknown (end of the stream) the frame may be the last shown.
+                    t_next = Fraction(seen[after]) * tb - self.origin if after < len(seen) else None
+                    skippable = not self._needed(t, t_next)
+                behind.append(packet.pts)
+                if len(behind) > _HISTORY:
+                    del seen[bisect.bisect_left(seen, behind.popleft())]
+            yield packet, skippable
+
+    def _frames(self) -> Iterator[av.VideoFrame]:
+        """Every decodable frame from the current position; damaged packets are skipped."""
+        bad_in_row = 0
+        context = self.stream.codec_context
+        skipping = False
+        context.skip_frame = "DEFAULT"
+        try:
+            for packet, skippable in self._with_skips():
+                if skippable != skipping:
+                    # Frame threads copy this setting when the packet is handed to them.
+                    context.skip_frame = "NONREF" if skippable else "DEFAULT"
+                    skipping = skippable
+                try:
+                    frames = packet.decode()
+                except av.error.MemoryError:
+                    raise
+                except av.error.FFmpegError as exc:
+                    self.stats.bad_packets += 1
+                    bad_in_row += 1
+                    if bad_in_row >= _MAX_BAD_PACKETS:
+                        self.stats.errors.append(f"too many damaged packets ({exc})")
+                        break
+                    continue
+                bad_in_row = 0
+                for frame in frames:
+                    yield frame
+            if skipping:
+                context.skip_frame = "DEFAULT"
+                skipping = False
             try:
-                frames = packet.decode()
+                frames = self.stream.decode(None)
             except av.error.MemoryError:
                 raise
-            except av.error.FFmpegError as exc:
-                self.stats.bad_packets += 1
-                bad_in_row += 1
-                if bad_in_row >= _MAX_BAD_PACKETS:
-                    self.stats.errors.append(f"too many damaged packets ({exc})")
-                    break
-                continue
-            bad_in_row = 0
-            for frame in frames:
-                yield frame
-        try:
-            frames = self.stream.decode(None)
-        except av.error.MemoryError:
-            raise
-        except av.error.FFmpegError:
-            frames = []
-        yield from frames
+            except av.error.FFmpegError:
+                frames = []
+            yield from frames
+        finally:
+            if skipping:
+                context.skip_frame = "DEFAULT"
