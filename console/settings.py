@@ -149,3 +149,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# JSON API and outbound requests (URL imports; callbacks reuse the same address rules).
+# Private, loopback and link-local addresses are refused unless this is true (tests, closed networks).
+ALLOW_PRIVATE_ADDRESSES = env_bool("ALLOW_PRIVATE_ADDRESSES", False)
+URL_DOWNLOAD_TIMEOUT = env_float("URL_DOWNLOAD_TIMEOUT", 30, minimum=1)
+URL_DOWNLOAD_TOTAL_TIMEOUT = env_float("URL_DOWNLOAD_TOTAL_TIMEOUT", 1800, minimum=5)
+# Requests per API key per window (a fixed window counted in Redis); 0 turns the limit off.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=0)
+API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60, minimum=1)
+# How long an Idempotency-Key is remembered.
+API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)

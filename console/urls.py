@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
-from django.views.static import serve
+from django.urls import include, path, re_path
 
-from console.views import library, overview, tasks, templates, workflows
+from console.views import library, media, overview, tasks, templates, workflows
 
 urlpatterns = [
     path("", overview.overview, name="console-home"),
@@ -39,10 +38,11 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/retry/", tasks.task_retry, name="console-task-retry"),
     path("tasks/<uuid:task_id>/abort/", tasks.task_abort, name="console-task-abort"),
     path("admin/", admin.site.urls),
+    path("api/", include("console.api.urls")),
 ]
 
 if settings.SERVE_MEDIA:
     # Local default: the web process serves media itself. Behind a proxy or with object storage,
     # set SERVE_MEDIA=false and let them serve it.
     prefix = settings.MEDIA_URL.lstrip("/")
-    urlpatterns += [re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [re_path(rf"^{prefix}(?P<path>.*)$", media.serve_media, name="console-media")]

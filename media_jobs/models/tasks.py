@@ -64,6 +64,13 @@ class Task(models.Model):
     def is_final(self) -> bool:
         return self.status in (self.Status.FINISH, self.Status.ABORTED)
 
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds from the first output starting to the last one finishing."""
+        if self.begun_at and self.finished_at:
+            return (self.finished_at - self.begun_at).total_seconds()
+        return None
+
     def mark_processing(self) -> None:
         updated = Task.objects.filter(pk=self.pk, status=self.Status.WAITING).update(
             status=self.Status.PROCESSING, begun_at=timezone.now()
@@ -176,6 +183,12 @@ class AnimatedImage(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in (self.Status.SUCCESS, self.Status.FAIL)
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.begun_at and self.finished_at:
+            return (self.finished_at - self.begun_at).total_seconds()
+        return None
 
     def spec(self) -> RenderSpec:
         return RenderSpec.from_mapping(self.params)

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from .tasks import AnimatedImage
 
 _SAFE_EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
+# FFmpeg names demuxers by the formats they read; operators know the family name.
+CONTAINER_LABELS = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "MP4 / QuickTime", "matroska,webm": "Matroska / WebM", "avi": "AVI",
+    "flv": "FLV", "mpegts": "MPEG-TS", "gif": "GIF", "mpeg": "MPEG-PS", "asf": "ASF / WMV",
+}
 
 
 def safe_extension(filename: str) -> str:
@@ -83,6 +88,10 @@ class Video(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def container_label(self) -> str:
+        return CONTAINER_LABELS.get(self.container, self.container.split(",")[0].upper())
 
     @property
     def media_info(self) -> MediaInfo | None:

@@ -80,29 +80,35 @@ function enhanceUpload(form) {
   });
 }
 
+const LABELS = { WAITING: "Waiting", PROCESSING: "Processing", FINISH: "Finished", ABORTED: "Aborted",
+  SUCCESS: "Success", FAIL: "Failed", READY: "Ready", FAILED: "Failed" };
+
+function setStatus(el, status) {
+  el.textContent = LABELS[status] || status;
+  el.className = "status " + status.toLowerCase();
+}
+
 // Processing tab: move progress bars from status.json until every task is final.
 function pollTasks(container) {
   const url = container.dataset.statusUrl;
   const final = (s) => s === "SUCCESS" || s === "FAIL";
+  const videoStatus = document.getElementById("video-status");
   let lastFinalCount = -1;
   const tick = async () => {
     let data;
     try { data = await (await fetch(url, { headers: { Accept: "application/json" } })).json(); }
     catch (e) { setTimeout(tick, 5000); return; }
-    let finalCount = 0, open = false, unknown = false;
+    let finalCount = 0, open = data.video.status === "PROCESSING", unknown = false;
+    if (videoStatus) setStatus(videoStatus, data.video.status);
     for (const task of data.tasks) {
       const el = container.querySelector(`[data-task="${task.task_id}"]`);
       if (!el) { unknown = true; continue; }
-      const status = el.querySelector("[data-role=task-status]");
-      status.textContent = task.status.charAt(0) + task.status.slice(1).toLowerCase();
-      status.className = "status " + task.status.toLowerCase();
+      setStatus(el.querySelector("[data-role=task-status]"), task.status);
       for (const out of task.outputs) {
         const row = el.querySelector(`[data-output="${out.id}"]`);
         if (!row) continue;
         row.querySelector("progress").value = out.progress;
-        const s = row.querySelector("[data-role=output-status]");
-        s.textContent = out.status.charAt(0) + out.status.slice(1).toLowerCase();
-        s.className = "status " + out.status.toLowerCase();
+        setStatus(row.querySelector("[data-role=output-status]"), out.status);
         row.querySelector("[data-role=output-error]").textContent = out.error_code ? out.error_code + ": " + out.error_message : "";
         if (final(out.status)) finalCount++; else open = true;
       }
