@@ -189,3 +189,14 @@ def delete_animated_image(image: AnimatedImage) -> None:
     image.delete()
     if stored:
         transaction.on_commit(lambda: stored.storage.delete(stored.name))
+
+
+def rename_video(video: Video, title: str) -> None:
+    """Give a video a new title (1-255 characters after trimming)."""
+    title = title.strip()
+    if not title:
+        raise EncodeError(ErrorCode.MISSING_PARAMETER, "a title is required", field="title")
+    if len(title) > 255:
+        raise EncodeError(ErrorCode.INVALID_PARAMETER, "the title is longer than 255 characters", field="title")
+    video.title = title
+    video.save(update_fields=["title", "updated_at"])

@@ -23,6 +23,14 @@ class ErrorCode(StrEnum):
     WORKER_LOST = "WorkerLost"
     RESOURCE_NOT_FOUND = "ResourceNotFound"
     INTERNAL_ERROR = "InternalError"
+    # Fetching a source from a URL (Tencent's SourceFileError.DownloadNotAccessible).
+    DOWNLOAD_FAILED = "DownloadFailed"
+    # The JSON API's own answers (Alibaba's common error names).
+    UNAUTHORIZED = "Unauthorized"
+    OPERATION_DENIED = "OperationDenied"
+    CONFLICT = "Conflict"
+    FILE_TOO_LARGE = "FileTooLarge"
+    REQUEST_LIMIT_EXCEEDED = "RequestLimitExceeded"
 
 
 # Errors that describe the input: retrying the same input cannot succeed, so jobs fail at once.

@@ -1,0 +1,60 @@
+"""What wraps every API view: a request id on the response, a refusal of oversized bodies before
+they are read, Idempotency-Key handling, JSON for Django's own 405s, and one log line."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+import uuid
+from typing import Any, Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from console.api import idempotency
+from console.api.errors import REQUEST_ID_HEADER, ApiError, error_response
+from media_jobs.encode import ErrorCode
+
+log = logging.getLogger("console.api")
+# Room for the multipart envelope and the form fields around the file.
+_BODY_SLACK = 1024 * 1024
+
+
+def _too_large(request: HttpRequest) -> ApiError | None:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.MAX_UPLOAD_SIZE + _BODY_SLACK
+    if length.isdigit() and int(length) > limit:
+        return ApiError(ErrorCode.FILE_TOO_LARGE,
+                        f"the request body is larger than the {limit // (1024 * 1024)} MB limit")
+    return None
+
+
+def envelope(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        started = time.monotonic()
+        refusal = _too_large(request)
+        if refusal is not None:
+            response: HttpResponse = error_response(request, refusal)
+        else:
+            response = idempotency.handle(request, lambda: view(request, *args, **kwargs))
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            allowed = response.get("Allow", "")
+            response = error_response(request, ApiError(
+                ErrorCode.INVALID_PARAMETER, f"method {request.method} is not allowed here (allowed: {allowed})",
+                status=405, headers={"Allow": allowed}))
+        response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        key = getattr(request, "api_key", None)
+        log.info("api %s %s -> %s in %.0f ms, key %s, request %s", request.method, request.path,
+                 response.status_code, (time.monotonic() - started) * 1000, key.prefix if key else "-",
+                 request.request_id)  # type: ignore[attr-defined]
+        return response
+
+    return wrapped
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any other path under the API: a JSON 404, not the console's HTML page."""
+    return error_response(request, ApiError(ErrorCode.RESOURCE_NOT_FOUND, f"no API endpoint at {request.path}"))

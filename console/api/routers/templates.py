@@ -1,0 +1,122 @@
+"""Animated image templates: list (preset/custom), get, create, update, delete, copy.
+
+Validation goes through `media_jobs.forms.TemplateForm`, the console's form: one rule, one message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from console.api import serialize
+from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
+from console.api.errors import ApiError, from_form
+from console.api.schemas import CopyIn, Error, Page, TemplateIn, TemplateOut
+from media_jobs.encode import ErrorCode
+from media_jobs.forms import TemplateForm
+from media_jobs.models import AnimatedImageTemplate
+
+router = Router(tags=["Templates"])
+ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
+_FORM_FIELDS = TemplateForm.Meta.fields
+_BOOLEANS = {f.name for f in AnimatedImageTemplate._meta.fields if f.get_internal_type() == "BooleanField"}
+
+
+def _form_data(base: AnimatedImageTemplate, payload: dict[str, Any]) -> dict[str, Any]:
+    """The form's data: the base's current values (defaults for a new one) with the payload over
+    them. A null boolean means "leave as is"; other nulls are the form's blank."""
+    data = {name: getattr(base, name) for name in _FORM_FIELDS}
+    for name, value in payload.items():
+        if value is None and name in _BOOLEANS:
+            continue
+        data[name] = value
+    return data
+
+
+def _save(form: TemplateForm) -> AnimatedImageTemplate:
+    if not form.is_valid():
+        raise from_form(form)
+    try:
+        with transaction.atomic():
+            return form.save()
+    except IntegrityError as exc:
+        # Two creators racing for one name or definition: the loser gets a conflict, not a 500.
+        raise ApiError(ErrorCode.CONFLICT, f"the template could not be saved: {exc}", "name") from exc
+
+
+def _template(definition: int) -> AnimatedImageTemplate:
+    return get(AnimatedImageTemplate.objects.all(), "template", definition=definition)
+
+
+@router.get("", response={200: Page[TemplateOut], **ERRORS}, summary="List templates")
+def list_templates(request: HttpRequest, type: str | None = Query(None, description="preset or custom"),
+                   offset: int = Query(0, ge=0, le=10**9), limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)):
+    """Presets and custom templates, ordered by definition (Tencent `DescribeAnimatedGraphicsTemplates`)."""
+    templates = AnimatedImageTemplate.objects.order_by("definition")
+    if type is not None:
+        kinds = {"preset": AnimatedImageTemplate.Kind.PRESET, "custom": AnimatedImageTemplate.Kind.CUSTOM}
+        if type.lower() not in kinds:
+            raise ApiError(ErrorCode.INVALID_PARAMETER, "type: must be preset or custom", "type")
+        templates = templates.filter(kind=kinds[type.lower()])
+    return page(templates, offset, limit, serialize.template)
+
+
+@router.get("/{int:definition}", response={200: TemplateOut, **ERRORS}, summary="Get a template")
+def get_template(request: HttpRequest, definition: int):
+    return serialize.template(_template(definition))
+
+
+@router.post("", response={201: TemplateOut, **ERRORS}, summary="Create a custom template")
+def create_template(request: HttpRequest, payload: TemplateIn):
+    """Unset fields take their defaults; `name` is required."""
+    form = TemplateForm(data=_form_data(AnimatedImageTemplate(), payload.model_dump(exclude_unset=True)))
+    template = _save(form)
+    attribute(request, "template", template.definition)
+    return Status(201, serialize.template(template))
+
+
+@router.patch("/{int:definition}", response={200: TemplateOut, 403: Error, **ERRORS}, summary="Update a custom template")
+def update_template(request: HttpRequest, definition: int, payload: TemplateIn):
+    """Only the fields given change. Tasks already submitted keep the parameters they copied."""
+    template = _template(definition)
+    if template.is_preset:
+        raise ApiError(ErrorCode.OPERATION_DENIED, f"preset template {definition} cannot be edited; copy it instead")
+    form = TemplateForm(data=_form_data(template, payload.model_dump(exclude_unset=True)), instance=template)
+    template = _save(form)
+    attribute(request, "template", template.definition)
+    return serialize.template(template)
+
+
+@router.delete("/{int:definition}", response={204: None, 403: Error, **ERRORS}, summary="Delete a custom template")
+def delete_template(request: HttpRequest, definition: int):
+    """Refused (409) while a workflow uses the template; tasks already submitted are not affected."""
+    template = _template(definition)
+    if template.is_preset:
+        raise ApiError(ErrorCode.OPERATION_DENIED, f"preset template {definition} cannot be deleted")
+    try:
+        with transaction.atomic():
+            template.delete()
+    except ProtectedError as exc:
+        names = sorted({step.workflow.name for step in template.workflow_steps.select_related("workflow")})
+        raise ApiError(ErrorCode.CONFLICT, f"template {definition} is used by the workflows: {', '.join(names)}") from exc
+    attribute(request, "template", definition)
+    return Status(204, None)
+
+
+@router.post("/{int:definition}/copy", response={201: TemplateOut, **ERRORS}, summary="Copy a template")
+def copy_template(request: HttpRequest, definition: int, payload: CopyIn):
+    """A new custom template with the same parameters (presets included) under a new name."""
+    source = _template(definition)
+    form = TemplateForm(data=_form_data(source, {"name": payload.name}))
+    if not form.is_valid():
+        raise from_form(form)
+    try:
+        copy = source.copy(form.cleaned_data["name"])
+    except IntegrityError as exc:
+        raise ApiError(ErrorCode.CONFLICT, f"name: a template named {payload.name!r} already exists", "name") from exc
+    attribute(request, "template", copy.definition)
+    return Status(201, serialize.template(copy))

@@ -1,0 +1,154 @@
+"""Videos: upload (multipart) or create from a URL, list, get, rename, delete, set the cover."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import PurePath
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import File, Form, Query, Router, Status, UploadedFile
+
+from console.api import imports, serialize
+from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
+from console.api.errors import ApiError
+from console.api.schemas import CoverIn, Error, Page, VideoDetailOut, VideoOut, VideoPatchIn, VideoUrlIn
+from console.forms import probe_upload
+from media_jobs import services
+from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.models import AnimatedImage, Video, Workflow
+
+router = Router(tags=["Videos"])
+ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
+SORTS = {
+    "newest": "-created_at", "oldest": "created_at", "title": "title", "-title": "-title",
+    "duration": "duration", "-duration": "-duration", "size": "size", "-size": "-size",
+}
+
+
+def _videos():
+    return Video.objects.select_related("workflow", "cover_animated")
+
+
+def _video(video_id: UUID) -> Video:
+    return get(_videos(), "video", public_id=video_id)
+
+
+def _workflow(workflow_id: UUID | None) -> Workflow | None:
+    if workflow_id is None:
+        return None
+    workflow = Workflow.objects.filter(public_id=workflow_id).first()
+    if workflow is None:
+        raise ApiError(ErrorCode.RESOURCE_NOT_FOUND, f"workflow_id: workflow {workflow_id} does not exist",
+                       "workflow_id")
+    return workflow
+
+
+@router.post("", response={201: VideoDetailOut, 413: Error, **ERRORS}, summary="Upload a video")
+def upload_video(request: HttpRequest, file: File[UploadedFile],
+                 title: str | None = Form(None, description="Defaults to the file name."),
+                 workflow_id: UUID | None = Form(None, description="Run this workflow once the video is ready.")):
+    """Multipart upload, streamed to disk. The file is probed before anything is stored, so a
+    file that is not a usable video is a 400 (InvalidVideoFormat, NoVideoStream, EmptyFile)."""
+    if file.size and file.size > settings.MAX_UPLOAD_SIZE:
+        raise ApiError(ErrorCode.FILE_TOO_LARGE,
+                       f"file: larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MB limit", "file")
+    if title is not None and len(title.strip()) > 255:
+        raise ApiError(ErrorCode.INVALID_PARAMETER, "title: at most 255 characters", "title")
+    workflow = _workflow(workflow_id)
+    try:
+        info = probe_upload(file)
+    except EncodeError as exc:
+        raise ApiError(exc.code, f"file: {exc.message}", "file") from exc
+    name = (title or "").strip() or PurePath(file.name or "video").stem
+    video = services.create_video(file, name, workflow, info=info)
+    attribute(request, "video", video.public_id)
+    return Status(201, serialize.video_detail(request, _video(video.public_id)))
+
+
+@router.post("/from-url", response={202: VideoDetailOut, **ERRORS}, summary="Create a video from a URL")
+def create_from_url(request: HttpRequest, payload: VideoUrlIn):
+    """The server downloads the URL in the background (public addresses only; redirects are
+    re-checked). The answer is the PROCESSING video; poll it until READY or FAILED
+    (DownloadFailed, InvalidVideoFormat, ...)."""
+    if payload.title is not None and len(payload.title.strip()) > 255:
+        raise ApiError(ErrorCode.INVALID_PARAMETER, "title: at most 255 characters", "title")
+    workflow = _workflow(payload.workflow_id)
+    try:
+        video = imports.start_import(payload.url, payload.title, workflow)
+    except EncodeError as exc:
+        raise ApiError.from_encode(exc) from exc
+    attribute(request, "video", video.public_id)
+    return Status(202, serialize.video_detail(request, _video(video.public_id)))
+
+
+@router.get("", response={200: Page[VideoOut], **ERRORS}, summary="List videos")
+def list_videos(request: HttpRequest,
+                search: str | None = Query(None, description="Part of the title."),
+                status: str | None = Query(None, description="PROCESSING, READY or FAILED."),
+                workflow_id: UUID | None = Query(None),
+                created_after: datetime | None = Query(None), created_before: datetime | None = Query(None),
+                sort: str = Query("newest", description=f"One of {', '.join(SORTS)}."),
+                offset: int = Query(0, ge=0, le=10**9), limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)):
+    videos = _videos()
+    if search:
+        videos = videos.filter(title__icontains=search.strip())
+    if status is not None:
+        if status not in Video.Status.values:
+            raise ApiError(ErrorCode.INVALID_PARAMETER, f"status: must be one of {', '.join(Video.Status.values)}", "status")
+        videos = videos.filter(status=status)
+    if workflow_id is not None:
+        videos = videos.filter(workflow__public_id=workflow_id)
+    if created_after is not None:
+        videos = videos.filter(created_at__gte=created_after)
+    if created_before is not None:
+        videos = videos.filter(created_at__lt=created_before)
+    if sort not in SORTS:
+        raise ApiError(ErrorCode.INVALID_PARAMETER, f"sort: must be one of {', '.join(SORTS)}", "sort")
+    return page(videos.order_by(SORTS[sort], "-id"), offset, limit, lambda v: serialize.video(request, v))
+
+
+@router.get("/{uuid:video_id}", response={200: VideoDetailOut, **ERRORS}, summary="Get a video")
+def get_video(request: HttpRequest, video_id: UUID):
+    """With `metadata` in Tencent's MetaData names, the cover and every animated image."""
+    return serialize.video_detail(request, _video(video_id))
+
+
+@router.patch("/{uuid:video_id}", response={200: VideoDetailOut, **ERRORS}, summary="Rename a video")
+def rename_video(request: HttpRequest, video_id: UUID, payload: VideoPatchIn):
+    video = _video(video_id)
+    try:
+        services.rename_video(video, payload.title)
+    except EncodeError as exc:
+        raise ApiError.from_encode(exc) from exc
+    attribute(request, "video", video.public_id)
+    return serialize.video_detail(request, video)
+
+
+@router.delete("/{uuid:video_id}", response={204: None, **ERRORS}, summary="Delete a video")
+def delete_video(request: HttpRequest, video_id: UUID):
+    """The original, its cover, its tasks and animated images go too."""
+    video = _video(video_id)
+    video.delete()
+    attribute(request, "video", video_id)
+    return Status(204, None)
+
+
+@router.put("/{uuid:video_id}/cover", response={200: VideoDetailOut, **ERRORS}, summary="Set the cover")
+def set_cover(request: HttpRequest, video_id: UUID, payload: CoverIn):
+    """An animated image of this video in SUCCESS becomes the cover; null restores the static one."""
+    video = _video(video_id)
+    image = None
+    if payload.animated_image_id is not None:
+        image = AnimatedImage.objects.filter(public_id=payload.animated_image_id, video=video).first()
+        if image is None:
+            raise ApiError(ErrorCode.RESOURCE_NOT_FOUND,
+                           f"animated_image_id: video {video_id} has no animated image {payload.animated_image_id}",
+                           "animated_image_id")
+        if image.status != AnimatedImage.Status.SUCCESS:
+            raise ApiError(ErrorCode.CONFLICT, f"animated_image_id: the animated image is {image.status}, "
+                           "only a SUCCESS one can be the cover", "animated_image_id")
+    services.set_cover(video, image)
+    attribute(request, "video", video.public_id)
+    return serialize.video_detail(request, _video(video_id))
