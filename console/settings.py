@@ -4,6 +4,7 @@ local default: SQLite and media in ./data, a Redis the run command starts on a p
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -80,8 +81,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so that worker processes started by the end-to-end tests see it.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_loopdeck.sqlite3")}
+    # A file, not memory, so that worker processes started by the end-to-end tests see it; one
+    # per test session, so two sessions on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"loopdeck-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

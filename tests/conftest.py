@@ -16,6 +16,8 @@ from rq import SimpleWorker
 from tests.clips import make_clip
 
 CANDIDATE_DBS = range(15, 7, -1)
+# Marks a Redis database as taken by a running test session (two sessions may run at once).
+CLAIM_KEY = "loopdeck:test-session"
 
 
 def _redis_base_url() -> str:
@@ -37,7 +39,7 @@ def redis_url() -> str:
         url = _with_db(base, db)
         try:
             client = redis.Redis.from_url(url, socket_connect_timeout=2)
-            if client.dbsize() == 0:
+            if client.dbsize() == 0 and client.set(CLAIM_KEY, os.getpid(), nx=True):
                 return url
         except redis.exceptions.ConnectionError as exc:
             pytest.exit(f"The tests need a real Redis at {base} ({exc}). `python3 run.py test` starts one.", 2)
@@ -52,12 +54,23 @@ def _point_queues_at_test_redis(redis_url: str) -> None:
     }
 
 
+@pytest.fixture(scope="session")
+def _release_redis_claim(redis_url: str) -> Iterator[None]:
+    yield
+    redis.Redis.from_url(redis_url).flushdb()
+
+
 @pytest.fixture(autouse=True)
-def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
+def redis_conn(redis_url: str, _release_redis_claim: None) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_url)
-    client.flushdb()
+    _reset(client)
     yield client
+    _reset(client)
+
+
+def _reset(client: redis.Redis) -> None:
     client.flushdb()
+    client.set(CLAIM_KEY, os.getpid())
 
 
 @pytest.fixture(autouse=True)
