@@ -39,7 +39,10 @@ class ApiError(Exception):
 
     @classmethod
     def from_encode(cls, exc: EncodeError, field: str | None = None) -> "ApiError":
-        return cls(exc.code, exc.message, field or exc.field)
+        """The core's error, its message prefixed with the field it concerns."""
+        field = field or exc.field
+        message = f"{field}: {exc.message}" if field and not exc.message.startswith(f"{field}:") else exc.message
+        return cls(exc.code, message, field)
 
 
 def not_found(what: str, ident: object) -> ApiError:
@@ -80,13 +83,13 @@ def from_form(form: forms.BaseForm, prefix: str = "") -> ApiError:
     return ApiError(ErrorCode.INVALID_PARAMETER, "the request is invalid")
 
 
-_LOCATIONS = {"body", "query", "path", "form", "file", "header", "cookie", "payload"}
-
-
 def from_validation(errors: list[dict[str, Any]]) -> ApiError:
     """A pydantic/ninja validation error (wrong type, missing field, unknown field) as ours."""
     first = errors[0] if errors else {}
-    parts = [p for p in first.get("loc", ()) if p not in _LOCATIONS]
+    # ninja's locations: ("body", "payload", "name"), ("query", "limit"), ("file", "file").
+    parts = list(first.get("loc", ()))[1:]
+    if parts[:1] == ["payload"]:
+        parts = parts[1:]
     field = ""
     for part in parts:
         field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
