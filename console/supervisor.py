@@ -103,9 +103,10 @@ def python_argv(*args: str) -> list[str]:
 
 
 def worker_argv(manage: str) -> list[str]:
-    """An RQ worker for both queues; light jobs (probes, covers) first. The scheduler runs the
-    spaced retries of transient failures."""
-    return python_argv(manage, "rqworker", "light", "encode", "--with-scheduler")
+    """An RQ worker for every queue: callback deliveries (short, bounded by their timeout) first,
+    then light jobs (probes, covers), then renders. The scheduler runs the spaced retries of
+    transient failures and of callback deliveries."""
+    return python_argv(manage, "rqworker", "callbacks", "light", "encode", "--with-scheduler")
 
 
 def reconciler_argv(manage: str) -> list[str]:

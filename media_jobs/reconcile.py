@@ -19,6 +19,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from media_jobs import queues, services
+from media_jobs.callbacks import schedule as callback_schedule
 from media_jobs.encode import ErrorCode
 from media_jobs.models import AnimatedImage, Task, Video
 
@@ -36,9 +37,12 @@ class Report:
     videos_requeued: list[int] = field(default_factory=list)
     videos_failed: list[int] = field(default_factory=list)
     tasks_finished: list[int] = field(default_factory=list)
+    deliveries_requeued: list[int] = field(default_factory=list)
+    events_purged: int = 0
 
     def __bool__(self) -> bool:
-        return any((self.requeued, self.failed, self.videos_requeued, self.videos_failed, self.tasks_finished))
+        return any((self.requeued, self.failed, self.videos_requeued, self.videos_failed, self.tasks_finished,
+                    self.deliveries_requeued, self.events_purged))
 
 
 def _job_alive(job_id: str) -> bool:
@@ -64,6 +68,7 @@ def reconcile() -> Report:
         _orphaned_waiting(report)
         _stuck_videos(report)
         _unfinished_tasks(report)
+        _callback_deliveries(report)
         if report:
             log.info("reconciler: %s", report)
         return report
@@ -132,3 +137,9 @@ def _unfinished_tasks(report: Report) -> None:
     for task in open_tasks:
         if task.refresh_status():
             report.tasks_finished.append(task.pk)
+
+
+def _callback_deliveries(report: Report) -> None:
+    """Re-send due callback deliveries whose job was lost or whose worker died; purge old events."""
+    report.deliveries_requeued = callback_schedule.requeue_lost()
+    report.events_purged = callback_schedule.purge_old_events()

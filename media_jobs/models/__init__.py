@@ -1,3 +1,4 @@
+from .events import Delivery, DeliveryAttempt, Event, Subscription
 from .tasks import AnimatedImage, Task
 from .templates import (
     CUSTOM_DEFINITION_START,
@@ -12,7 +13,11 @@ __all__ = [
     "CUSTOM_DEFINITION_START",
     "AnimatedImage",
     "AnimatedImageTemplate",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
     "PresetReadOnly",
+    "Subscription",
     "Task",
     "Video",
     "Workflow",

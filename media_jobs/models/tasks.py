@@ -12,6 +12,15 @@ from django.utils import timezone
 
 from media_jobs.encode import RenderResult, RenderSpec
 
+from .events import Event
+
+
+def _record_event(kind: str, video: Any, **subjects: Any) -> None:
+    """Write an event in the current transaction (imported late: callbacks import the models)."""
+    from media_jobs.callbacks.events import record
+
+    record(kind, video, **subjects)
+
 
 def output_upload_to(image: "AnimatedImage", filename: str) -> str:
     ext = image.params.get("format", "gif")
@@ -71,12 +80,14 @@ class Task(models.Model):
             return (self.finished_at - self.begun_at).total_seconds()
         return None
 
+    @transaction.atomic
     def mark_processing(self) -> None:
         updated = Task.objects.filter(pk=self.pk, status=self.Status.WAITING).update(
             status=self.Status.PROCESSING, begun_at=timezone.now()
         )
         if updated:
             self.refresh_from_db(fields=["status", "begun_at"])
+            _record_event(Event.Kind.TASK_STATE, self.video, task=self)
 
     @transaction.atomic
     def refresh_status(self) -> bool:
@@ -99,6 +110,7 @@ class Task(models.Model):
             task.result = self.Result.SUCCESS
         task.save(update_fields=["status", "finished_at", "begun_at", "result", "error_code", "error_message"])
         self.refresh_from_db()
+        _record_event(Event.Kind.TASK_FINISH, self.video, task=self)
         return True
 
     @transaction.atomic
@@ -107,6 +119,7 @@ class Task(models.Model):
         task = Task.objects.select_for_update().get(pk=self.pk)
         if task.status != self.Status.WAITING:
             return False
+        aborted = list(task.outputs.filter(status=AnimatedImage.Status.WAITING).values_list("pk", flat=True))
         task.outputs.filter(status=AnimatedImage.Status.WAITING).update(
             status=AnimatedImage.Status.FAIL, error_code="Aborted", error_message="aborted before it started",
             finished_at=timezone.now(),
@@ -115,6 +128,9 @@ class Task(models.Model):
         task.finished_at = timezone.now()
         task.save(update_fields=["status", "finished_at"])
         self.refresh_from_db()
+        for image in AnimatedImage.objects.filter(pk__in=aborted).select_related("video").order_by("position"):
+            _record_event(Event.Kind.OUTPUT, image.video, task=self, image=image)
+        _record_event(Event.Kind.TASK_FINISH, self.video, task=self)
         return True
 
 
@@ -225,25 +241,30 @@ class AnimatedImage(models.Model):
             "fps": result.fps, "duration": result.duration, "start_offset": result.start_offset,
             "end_offset": result.end_offset, "clipped": result.clipped,
         }
-        won = self.owned_by(job_id).update(**fields)
-        if won:
-            self.refresh_from_db()
+        with transaction.atomic():
+            won = self.owned_by(job_id).update(**fields)
+            if won:
+                self.refresh_from_db()
+                _record_event(Event.Kind.OUTPUT, self.video, task=self.task, image=self)
         return bool(won)
 
     def record_failure(self, code: str, message: str, job_id: str | None = None) -> bool:
         rows = self.owned_by(job_id) if job_id else AnimatedImage.objects.filter(pk=self.pk).exclude(
             status__in=[self.Status.SUCCESS, self.Status.FAIL]
         )
-        won = rows.update(status=self.Status.FAIL, error_code=code, error_message=message[:2000],
-                          finished_at=timezone.now())
-        if won:
-            self.refresh_from_db()
+        with transaction.atomic():
+            won = rows.update(status=self.Status.FAIL, error_code=code, error_message=message[:2000],
+                              finished_at=timezone.now())
+            if won:
+                self.refresh_from_db()
+                _record_event(Event.Kind.OUTPUT, self.video, task=self.task, image=self)
         return bool(won)
 
     def release(self, job_id: str, note: str) -> bool:
         """Give the image back to the queue after a transient failure (RQ retries the job)."""
         return bool(self.owned_by(job_id).update(status=self.Status.WAITING, progress=0, error_message=note[:2000]))
 
+    @transaction.atomic
     def reset_for_retry(self) -> None:
         """Operator retry of a failed output: back to WAITING with a fresh attempt count."""
         if self.status != self.Status.FAIL:
@@ -252,7 +273,11 @@ class AnimatedImage(models.Model):
             status=self.Status.WAITING, progress=0, error_code="", error_message="", attempts=0,
             finished_at=None, heartbeat_at=None,
         )
+        was = Task.objects.values_list("status", flat=True).get(pk=self.task_id)
         Task.objects.filter(pk=self.task_id).update(
             status=Task.Status.PROCESSING, result="", error_code="", error_message="", finished_at=None
         )
         self.refresh_from_db()
+        if was != Task.Status.PROCESSING:
+            task = Task.objects.select_related("video").get(pk=self.task_id)
+            _record_event(Event.Kind.TASK_STATE, task.video, task=task)

@@ -11,6 +11,8 @@ from django.db import models, transaction
 
 from media_jobs.encode import MediaInfo
 
+from .events import Event
+
 if TYPE_CHECKING:
     from .tasks import AnimatedImage
 
@@ -78,6 +80,8 @@ class Video(models.Model):
     )
     prepare_attempts = models.PositiveSmallIntegerField(default=0)
     prepare_job_id = models.CharField(max_length=100, blank=True)
+    # The last event sequence number given out for this video (incremented in the event's transaction).
+    event_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -106,6 +110,7 @@ class Video(models.Model):
         self.rotate = info.rotate
         self.bitrate = info.bitrate
 
+    @transaction.atomic
     def mark_ready(self) -> None:
         self.status = self.Status.READY
         self.error_code = ""
@@ -113,12 +118,21 @@ class Video(models.Model):
         self.save(update_fields=["status", "error_code", "error_message", "cover_image", "metadata",
                                  "container", "duration", "width", "height", "rotate", "bitrate",
                                  "updated_at"])
+        self._record_upload_event()
 
+    @transaction.atomic
     def mark_failed(self, code: str, message: str) -> None:
         self.status = self.Status.FAILED
         self.error_code = code
         self.error_message = message
         self.save(update_fields=["status", "error_code", "error_message", "updated_at"])
+        self._record_upload_event()
+
+    def _record_upload_event(self) -> None:
+        # Imported late: the callbacks package imports the models.
+        from media_jobs.callbacks.events import record
+
+        record(Event.Kind.UPLOAD, self)
 
     def set_cover(self, image: "AnimatedImage | None") -> None:
         """Use this animated image as the cover, or go back to the static cover with None."""
