@@ -132,7 +132,7 @@ MAX_RENDER_ATTEMPTS = env_int("MAX_RENDER_ATTEMPTS", 3, minimum=1)
 
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RENDER_TIMEOUT + 120}
-    for name in ("encode", "light")
+    for name in ("encode", "light", "callbacks")
 }
 RQ = {"COMMIT_MODE": "on_db_commit"}
 RQ_SHOW_ADMIN_LINK = True
@@ -162,3 +162,24 @@ API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=0)
 API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60, minimum=1)
 # How long an Idempotency-Key is remembered.
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+
+# Event notifications (push callbacks and the pull queue).
+# Absolute URLs in event payloads start with this (FileUrl, Output.Url, FileURL).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Each callback POST must answer within this many seconds (connect and each read).
+CALLBACK_TIMEOUT = env_float("CALLBACK_TIMEOUT", 5, minimum=0.1)
+# Seconds to wait before each retry of a failed delivery; after the last one it is FAILED.
+try:
+    CALLBACK_RETRY_SCHEDULE = [
+        float(s) for s in env_list("CALLBACK_RETRY_SCHEDULE", "10,30,120,600,1800,3600,10800,21600,43200,86400".split(","))
+    ]
+except ValueError as exc:
+    raise SettingError(f"CALLBACK_RETRY_SCHEDULE must list seconds separated by commas: {exc}") from exc
+# A receiver's Retry-After is honoured up to this many seconds.
+CALLBACK_RETRY_AFTER_MAX = env_float("CALLBACK_RETRY_AFTER_MAX", 21600, minimum=0)
+# After a secret rotation the old secret keeps signing (beside the new one) for this long.
+CALLBACK_SECRET_OVERLAP_HOURS = env_float("CALLBACK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+# Pulled events not confirmed within this many seconds become pullable again.
+PULL_CONFIRM_TIMEOUT = env_float("PULL_CONFIRM_TIMEOUT", 30, minimum=0.1)
+# Events (and their delivery logs) are kept this long, then purged by the reconciler.
+EVENT_RETENTION_DAYS = env_float("EVENT_RETENTION_DAYS", 4, minimum=0.01)
