@@ -16,6 +16,8 @@ from pydantic import ConfigDict, Field
 from media_jobs.encode import spec as S
 
 T = TypeVar("T")
+# Template definitions are database integers: anything outside is no template (and must not reach SQL).
+DEFINITION_MAX = 2**31 - 1
 
 
 class In(Schema):
@@ -110,7 +112,7 @@ class CopyIn(In):
 # Workflows ---------------------------------------------------------------------------------
 
 class StepIn(In):
-    definition: int = Field(description="Template id.")
+    definition: int = Field(ge=0, le=DEFINITION_MAX, description="Template id.")
     start_time_offset: float | None = Field(None, description="Seconds; negative from the end. Null: the template's.")
     end_time_offset: float | None = Field(None, description="Seconds; negative from the end, 0 = the end. Null: the template's.")
 
@@ -216,7 +218,7 @@ class CoverIn(In):
 # Tasks -------------------------------------------------------------------------------------
 
 class TaskItemIn(In):
-    definition: int = Field(description="Template id (Tencent AnimatedGraphicTaskSet.Definition).")
+    definition: int = Field(ge=0, le=DEFINITION_MAX, description="Template id (Tencent AnimatedGraphicTaskSet.Definition).")
     start_time_offset: float | None = Field(None, description="Seconds; negative from the end. Null: the template's.")
     end_time_offset: float | None = Field(None, description="Seconds; negative from the end, 0 = the end. Null: the template's.")
 

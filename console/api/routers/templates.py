@@ -5,7 +5,7 @@ Validation goes through `media_jobs.forms.TemplateForm`, the console's form: one
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -14,8 +14,8 @@ from ninja import Query, Router, Status
 
 from console.api import serialize
 from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
-from console.api.errors import ApiError, from_form
-from console.api.schemas import CopyIn, Error, Page, TemplateIn, TemplateOut
+from console.api.errors import ApiError, from_form, not_found
+from console.api.schemas import DEFINITION_MAX, CopyIn, Error, Page, TemplateIn, TemplateOut
 from media_jobs.encode import ErrorCode
 from media_jobs.forms import TemplateForm
 from media_jobs.models import AnimatedImageTemplate
@@ -49,19 +49,18 @@ def _save(form: TemplateForm) -> AnimatedImageTemplate:
 
 
 def _template(definition: int) -> AnimatedImageTemplate:
+    if definition > DEFINITION_MAX:
+        raise not_found("template", definition)
     return get(AnimatedImageTemplate.objects.all(), "template", definition=definition)
 
 
 @router.get("", response={200: Page[TemplateOut], **ERRORS}, summary="List templates")
-def list_templates(request: HttpRequest, type: str | None = Query(None, description="preset or custom"),
+def list_templates(request: HttpRequest, type: Literal["preset", "custom", "Preset", "Custom"] | None = Query(None),
                    offset: int = Query(0, ge=0, le=10**9), limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)):
     """Presets and custom templates, ordered by definition (Tencent `DescribeAnimatedGraphicsTemplates`)."""
     templates = AnimatedImageTemplate.objects.order_by("definition")
     if type is not None:
-        kinds = {"preset": AnimatedImageTemplate.Kind.PRESET, "custom": AnimatedImageTemplate.Kind.CUSTOM}
-        if type.lower() not in kinds:
-            raise ApiError(ErrorCode.INVALID_PARAMETER, "type: must be preset or custom", "type")
-        templates = templates.filter(kind=kinds[type.lower()])
+        templates = templates.filter(kind=type.capitalize())
     return page(templates, offset, limit, serialize.template)
 
 
