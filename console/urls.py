@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from console.views import library, media, overview, tasks, templates, workflows
+from console.views import callbacks, library, media, overview, tasks, templates, workflows
 
 urlpatterns = [
     path("", overview.overview, name="console-home"),
@@ -37,6 +37,19 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/", tasks.task_detail, name="console-task"),
     path("tasks/<uuid:task_id>/retry/", tasks.task_retry, name="console-task-retry"),
     path("tasks/<uuid:task_id>/abort/", tasks.task_abort, name="console-task-abort"),
+    # Notifications: push subscriptions, their delivery logs, the event log
+    path("notifications/", callbacks.subscription_list, name="console-notifications"),
+    path("notifications/new/", callbacks.subscription_create, name="console-subscription-create"),
+    path("notifications/events/", callbacks.event_list, name="console-events"),
+    path("notifications/events/<uuid:event_id>/", callbacks.event_detail, name="console-event"),
+    path("notifications/deliveries/<uuid:public_id>/redeliver/", callbacks.delivery_redeliver,
+         name="console-delivery-redeliver"),
+    path("notifications/<uuid:public_id>/", callbacks.subscription_detail, name="console-subscription"),
+    path("notifications/<uuid:public_id>/edit/", callbacks.subscription_edit, name="console-subscription-edit"),
+    path("notifications/<uuid:public_id>/delete/", callbacks.subscription_delete, name="console-subscription-delete"),
+    path("notifications/<uuid:public_id>/rotate/", callbacks.subscription_rotate, name="console-subscription-rotate"),
+    path("notifications/<uuid:public_id>/redeliver-failed/", callbacks.subscription_redeliver_failed,
+         name="console-subscription-redeliver-failed"),
     path("admin/", admin.site.urls),
     path("api/", include("console.api.urls")),
 ]
