@@ -260,3 +260,28 @@ def test_worker_killed_after_a_2xx_resends_the_same_event(callback_settings, rec
     assert len(processed) == 1
     outcomes = list(delivery.attempt_log.order_by("number").values_list("outcome", flat=True))
     assert outcomes == [DeliveryAttempt.Outcome.INTERRUPTED, DeliveryAttempt.Outcome.SUCCESS]
+
+
+def readme_verifier():  # noqa: ANN201
+    """The verification snippet from the README's "Event notifications" section, as a function."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Event notifications", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    return namespace["verify"]
+
+
+def test_the_readme_snippet_verifies_real_requests(callback_settings, receiver, drain_callbacks):
+    verify = readme_verifier()
+    target = receiver()
+    subscription, old = subscribe(target.url)
+    new = rotate_secret(subscription, overlap_hours=1)
+    failed_upload()
+    drain_callbacks(lambda: len(target.received) == 1)
+    request = target.received[0]
+    assert verify(old, request.headers, request.body) and verify(new, request.headers, request.body)
+    assert not verify(new, request.headers, request.body + b" ")
+    assert not verify("whsec_other", request.headers, request.body)
