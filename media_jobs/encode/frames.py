@@ -83,7 +83,8 @@ class FrameSource:
         self._plan: SlotPlan | None = None
         rate = stream_rate(stream)
         self._default_duration = 1 / rate if rate else Fraction(0)
-        if threads:
+        # A second pass over the same stream finds the decoder open, already threaded.
+        if threads and not stream.codec_context.is_open:
             stream.thread_type = "AUTO"
 
     def slots(self, plan: SlotPlan) -> Iterator[tuple[int, av.VideoFrame]]:

@@ -24,7 +24,8 @@ import av.error
 from .errors import EncodeError, ErrorCode
 from .frames import FrameSource, SlotPlan, to_fraction
 from .geometry import Layout, plan_layout
-from .gif import KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, dither_in_order, frame_format_args
+from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, chunk_frames, dither_in_order,
+                  frame_format_args)
 from .probe import Orientation, frame_sar, rotation_cw
 from .results import RenderResult
 from .scaler import OutputFormat, Scaler
@@ -194,12 +195,11 @@ class _Job:
         try:
             if spec.palette_mode == "per_frame":
                 scaler = Scaler(layout, rotate, OutputFormat("bgra"))
-                frames = _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97)))
-                dither_in_order(frames, lambda: Ditherer(w, h, spec.dither, spec.colors, None), muxer.write)
+                frames = _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97)), _depth(w, h))
+                dither_in_order(frames, lambda: Ditherer(w, h, spec.dither, spec.colors, None), muxer.write,
+                                chunk_frames(w, h))
             elif self.plan.count * w * h * 4 <= KEEP_BUDGET_BYTES:
                 self._gif_kept(first, slots, Scaler(layout, rotate, OutputFormat("bgra")), muxer, w, h)
-            elif self.plan.count * w * h * 3 // 2 <= KEEP_BUDGET_BYTES:
-                self._gif_kept(first, slots, Scaler(layout, rotate, OutputFormat("yuv420p")), muxer, w, h)
             else:
                 self._gif_two_pass(first, slots, Scaler(layout, rotate, OutputFormat("bgra")), muxer, w, h)
             muxer.close()
@@ -221,13 +221,14 @@ class _Job:
             kept.append(frame)
         palette = builder.palette()
         dither_in_order(_reporting(kept, self.report.stage(0.6, 0.97)),
-                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer.write)
+                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer.write,
+                        chunk_frames(w, h))
 
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
         spec = self.spec
         builder = PaletteBuilder(w, h, spec.colors)
-        for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45))):
+        for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45)), _depth(w, h)):
             builder.add(frame)
         palette = builder.palette()
         planned = self.emitted
@@ -237,8 +238,9 @@ class _Job:
         self.stream.codec_context.flush_buffers()
         slots2, first2, _ = self._slots(self.container, self.stream)
         frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
-        dither_in_order(_threaded(_take(frames, planned)),
-                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write)
+        dither_in_order(_threaded(_take(frames, planned), _depth(w, h)),
+                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write,
+                        chunk_frames(w, h))
         self.emitted = min(self.emitted, planned)
 
 def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderResult:
@@ -291,6 +293,13 @@ def _reporting(items: list[T], report: Callable[[float], None]) -> Iterator[T]:
 
 
 _DONE = object()
+_QUEUE_BYTES = 24 * 1024 * 1024  # decoded-ahead BGRA pictures waiting for the encoder
+
+
+def _depth(width: int, height: int) -> int:
+    """How many scaled pictures the decoding thread may run ahead: 8, fewer for large ones."""
+    return max(2, min(8, _QUEUE_BYTES // max(1, width * height * 4)))
+
 
 
 def _threaded(items: Iterator[T], depth: int = 8) -> Iterator[T]:
