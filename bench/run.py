@@ -1,6 +1,6 @@
 """The encode benchmark: Loopdeck against ffmpeg and gifski on the standard cases, in one run.
 
-    python -m bench.run                       # every case and method, 3 runs each (median)
+    python -m bench.run                       # every case and method, 3 runs each (C: 2), median
     python -m bench.run --case A,B --quick    # one run
     python -m bench.run --methods loopdeck-gif,ffmpeg-gif-hq --case C
     python -m bench.run --variant lq-gif-perframe:"--format gif --palette-mode per_frame"
@@ -66,7 +66,7 @@ class Case:
 CASES = {
     "A": Case("A", "a", "5", "3", 15, 640, 360, "1080p H.264, mid-GOP start (keyframes at 4 s, 6 s), scene cut at 7.5 s"),
     "B": Case("B", "a", "50", "3", 15, 640, 360, "same as A 45 s later (50 s is a keyframe)"),
-    "C": Case("C", "c", "2", "3", 24, 1280, 720, "4K H.264 to 720p, 30 -> 24 fps"),
+    "C": Case("C", "c", "2", "3", 24, 1280, 720, "4K H.264 to 720p, 30 -> 24 fps", default_runs=2),
     "D": Case("D", "a", "20", "10", 10, 480, 270, "10 s at 10 fps (30 -> 10 takes source frames 1, 4, 7, ...)"),
     "E": Case("E", "gopro", "2", "3", 15, 480, 270, "real GoPro HERO5 clip, 854x480 29.97 fps full range"),
     "M3": Case("M3", "a", "0", "3", 15, 640, 360, "memory probe: 3 s", quality=False, default_runs=1),
