@@ -16,7 +16,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console.views.common import paginate, query_without_page
-from media_jobs.callbacks import redeliver, redeliver_failed, rotate_secret, save_subscription
+from media_jobs.callbacks import (
+    redeliver,
+    redeliver_failed,
+    rotate_secret,
+    save_subscription,
+)
 from media_jobs.callbacks.schedule import schedule_summary
 from media_jobs.encode import EncodeError
 from media_jobs.models import Delivery, DeliveryAttempt, Event, Subscription

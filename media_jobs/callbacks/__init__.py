@@ -7,9 +7,18 @@ The functions the console and the JSON API call:
     pull_events, confirm_events                            (pull)
 """
 
-from media_jobs.callbacks.pull import ConfirmResult, PulledEvent, confirm_events, pull_events
+from media_jobs.callbacks.pull import (
+    ConfirmResult,
+    PulledEvent,
+    confirm_events,
+    pull_events,
+)
 from media_jobs.callbacks.schedule import redeliver, redeliver_failed
-from media_jobs.callbacks.subscriptions import check_subscription, rotate_secret, save_subscription
+from media_jobs.callbacks.subscriptions import (
+    check_subscription,
+    rotate_secret,
+    save_subscription,
+)
 
 __all__ = [
     "ConfirmResult",

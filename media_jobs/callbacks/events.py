@@ -14,7 +14,7 @@ Shapes (field names as the vendors spell them; `EventId` and `Sequence` are ours
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -35,7 +35,7 @@ def absolute_url(url: str) -> str:
 
 def utc_stamp(moment: datetime | None) -> str:
     """`yyyy-MM-ddTHH:mm:ssZ`, the form both vendors use; '' for no time."""
-    return moment.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
 
 
 def _file_url(field: Any) -> str:

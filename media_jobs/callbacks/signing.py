@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 EVENT_ID_HEADER = "Loopdeck-Event-Id"
 TIMESTAMP_HEADER = "Loopdeck-Timestamp"

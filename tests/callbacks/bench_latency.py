@@ -23,7 +23,13 @@ from django.conf import settings
 
 from console.supervisor import worker_argv
 from media_jobs.callbacks import save_subscription
-from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Subscription, Task, Video
+from media_jobs.models import (
+    AnimatedImage,
+    AnimatedImageTemplate,
+    Subscription,
+    Task,
+    Video,
+)
 from tests.e2e.conftest import database_url, kill_tree
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
 
 import pytest
 import redis
@@ -90,7 +90,7 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         self.thread.start()
         return self
 
@@ -114,7 +114,7 @@ def receiver() -> Iterator[Callable[..., Receiver]]:
 
 
 @pytest.fixture
-def callback_settings(settings):  # noqa: ANN001, ANN201 - pytest-django's settings fixture
+def callback_settings(settings):
     """Tests reach their own receiver on 127.0.0.1 and retry within a second."""
     settings.ALLOW_PRIVATE_ADDRESSES = True
     settings.CALLBACK_TIMEOUT = 1.0

@@ -14,7 +14,13 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from media_jobs.callbacks import redeliver, redeliver_failed, rotate_secret, save_subscription, signing
+from media_jobs.callbacks import (
+    redeliver,
+    redeliver_failed,
+    rotate_secret,
+    save_subscription,
+    signing,
+)
 from media_jobs.callbacks.delivery import deliver
 from media_jobs.callbacks.schedule import parse_retry_after
 from media_jobs.models import Delivery, DeliveryAttempt, Event, Subscription
@@ -28,7 +34,7 @@ def subscribe(url: str, shape: str = Subscription.Shape.ALIBABA, **flags: bool) 
     return save_subscription(None, name="receiver", url=url, shape=shape, **flags)
 
 
-def settled(delivery: Delivery):  # noqa: ANN201
+def settled(delivery: Delivery):
     def done() -> bool:
         delivery.refresh_from_db()
         return delivery.status != Delivery.Status.PENDING
@@ -130,7 +136,7 @@ def test_429_with_retry_after_postpones_the_retry_up_to_the_cap(callback_setting
     assert 0.95 <= second.at - first.at < 1.6  # Retry-After 1 s beats the 0.2 s schedule
     assert 1.45 <= third.at - second.at < 2.2  # an hour asked for, capped at 1.5 s
     assert delivery.status == Delivery.Status.DELIVERED and delivery.attempts == 3
-    a1, a2, _ = delivery.attempt_log.order_by("number")
+    a1 = delivery.attempt_log.order_by("number").first()
     assert (a1.next_attempt_at - a1.started_at) >= timedelta(seconds=1)
 
 
@@ -210,11 +216,11 @@ def test_a_lost_job_is_sent_by_the_reconciler(callback_settings, receiver, redis
     assert delivery.status == Delivery.Status.DELIVERED and len(target.received) == 1
 
 
-def _answer_then_stall(sender_pid: list[int]):  # noqa: ANN202
+def _answer_then_stall(sender_pid: list[int]):
     """A receiver hook: send 200 and half the body, then kill the sending process, which is
     blocked reading the rest, before it can record the answer."""
 
-    def hook(handler) -> None:  # noqa: ANN001
+    def hook(handler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Length", "100")
         handler.end_headers()
@@ -262,7 +268,7 @@ def test_worker_killed_after_a_2xx_resends_the_same_event(callback_settings, rec
     assert outcomes == [DeliveryAttempt.Outcome.INTERRUPTED, DeliveryAttempt.Outcome.SUCCESS]
 
 
-def readme_verifier():  # noqa: ANN201
+def readme_verifier():
     """The verification snippet from the README's "Event notifications" section, as a function."""
     from pathlib import Path
 

@@ -12,7 +12,16 @@ from django.db import transaction
 
 from media_jobs import queues, services
 from media_jobs.callbacks import save_subscription, signing
-from media_jobs.models import AnimatedImageTemplate, Delivery, Event, Subscription, Task, Video, Workflow, WorkflowStep
+from media_jobs.models import (
+    AnimatedImageTemplate,
+    Delivery,
+    Event,
+    Subscription,
+    Task,
+    Video,
+    Workflow,
+    WorkflowStep,
+)
 from tests.callbacks.conftest import failed_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +44,7 @@ def upload(path: Path, workflow: Workflow | None = None) -> Video:
         return services.create_video(File(handle, name=path.name), "Animal World", workflow)
 
 
-def fetch(client, url: str) -> bytes:  # noqa: ANN001
+def fetch(client, url: str) -> bytes:
     """The bytes behind an absolute media URL, served by the console itself."""
     response = client.get(urlsplit(url).path)
     assert response.status_code == 200, url
