@@ -149,8 +149,9 @@ def _record(delivery: Delivery, attempt: DeliveryAttempt, answer: Answer) -> str
         attempt.response_excerpt = answer.excerpt[:EXCERPT_BYTES]
         attempt.error = answer.error[:2000]
         changes: dict = {"lease_until": None, "last_status_code": answer.status_code, "last_error": attempt.error}
-        if current.status != Delivery.Status.PENDING or current.lease_until is None:
-            # The lease ran out and the reconciler took the delivery back: log, change nothing else.
+        if current.status != Delivery.Status.PENDING or current.lease_until != delivery.lease_until:
+            # Our lease ran out and the delivery was taken back (and maybe claimed again by
+            # another worker): log this attempt, change nothing else.
             attempt.save()
             return current.status
         if answer.ok:
