@@ -63,6 +63,16 @@ def _stream_seconds(stream: av.stream.Stream) -> float | None:
     return float(stream.duration * stream.time_base)
 
 
+def _stream_end(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:
+    """Where the stream's last picture ends, in seconds from the container's time origin."""
+    seconds = _stream_seconds(stream)
+    if not seconds:
+        return None
+    if stream.start_time is not None and stream.time_base is not None:
+        seconds += float(stream.start_time * stream.time_base - time_origin(container))
+    return seconds if seconds > 0 else None
+
+
 def pick_video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
     """The stream a user means by "the video": not cover art, the longest, then the largest.
 
@@ -101,14 +111,19 @@ class DurationEstimate:
 def estimate_duration(container: av.container.InputContainer, stream: av.stream.Stream) -> DurationEstimate:
     """The video's length in seconds, without decoding.
 
-    Uses the container's figure, else the stream's, else the timestamps of the last packets found
-    by seeking near the end (MediaRecorder WebM has no duration in its header).
+    Uses the end of the video stream or the container's figure, whichever comes first, else the
+    timestamps of the last packets found by seeking near the end (MediaRecorder WebM has no
+    duration in its header).
     """
-    if container.duration and container.duration > 0:
-        return DurationEstimate(container.duration / av.time_base, "container")
-    seconds = _stream_seconds(stream)
-    if seconds:
-        return DurationEstimate(seconds, "stream")
+    container_seconds = container.duration / av.time_base if container.duration and container.duration > 0 else None
+    video_seconds = _stream_end(container, stream)
+    # The container's figure is the longest of all its tracks: camera telemetry or timecode
+    # tracks (GoPro GPMF runs 13.0 s beside 12.1 s of video) and longer audio outlast the
+    # pictures, so the video's own end wins when it comes first.
+    if video_seconds and (container_seconds is None or video_seconds < container_seconds):
+        return DurationEstimate(video_seconds, "stream")
+    if container_seconds:
+        return DurationEstimate(container_seconds, "container")
     seconds = _duration_from_last_packets(container, stream)
     if seconds:
         return DurationEstimate(seconds, "packets")
