@@ -109,5 +109,10 @@ def worker_argv(manage: str) -> list[str]:
     return python_argv(manage, "rqworker", "callbacks", "light", "encode", "--with-scheduler")
 
 
+def quick_worker_argv(manage: str) -> list[str]:
+    """A worker that never renders, so callbacks and probes do not wait behind long encodes."""
+    return python_argv(manage, "rqworker", "callbacks", "light", "--with-scheduler")
+
+
 def reconciler_argv(manage: str) -> list[str]:
     return python_argv(manage, "reconcile")

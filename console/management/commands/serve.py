@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from console.redis_server import is_reachable, start_local_redis
-from console.supervisor import Child, Supervisor, reconciler_argv, worker_argv
+from console.supervisor import Child, Supervisor, quick_worker_argv, reconciler_argv, worker_argv
 
 
 class Command(BaseCommand):
@@ -23,7 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("LOOPDECK_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("LOOPDECK_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("LOOPDECK_WORKERS", "2")),
-                            help="RQ worker processes (each renders one animated image at a time)")
+                            help="RQ worker processes for renders (each renders one animated image at a time); "
+                                 "one more worker handles only callbacks and probes")
 
     def handle(self, *args: object, host: str, port: int, workers: int, **options: object) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         manage = os.path.join(settings.BASE_DIR, "manage.py")
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
         children = [Child(f"worker-{n + 1}", worker_argv(manage)) for n in range(max(1, workers))]
+        children.append(Child("quick-worker", quick_worker_argv(manage)))
         children.append(Child("reconciler", reconciler_argv(manage)))
         children.append(Child("web", [
             gunicorn, "console.wsgi", "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
