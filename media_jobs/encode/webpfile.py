@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import BinaryIO
 
 _RIFF_HEADER = 12
 _ANMF_HEADER = 16  # x/2, y/2, width-1, height-1, duration (24 bits each), flags (8 bits)
@@ -37,18 +38,22 @@ class Chunk:
     size: int
 
 
-def read_chunks(data: bytes) -> list[Chunk]:
-    """The top-level chunks of a WebP file (empty if `data` is not a WebP file)."""
-    if len(data) < _RIFF_HEADER or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+def read_chunks(handle: BinaryIO) -> list[Chunk]:
+    """The top-level chunks of a WebP file (empty if it is not one), reading only their headers."""
+    handle.seek(0)
+    header = handle.read(_RIFF_HEADER)
+    if len(header) < _RIFF_HEADER or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
         return []
     chunks: list[Chunk] = []
     pos = _RIFF_HEADER
-    while pos + 8 <= len(data):
-        fourcc = data[pos:pos + 4]
-        size = struct.unpack_from("<I", data, pos + 4)[0]
-        chunks.append(Chunk(fourcc, pos + 8, size))
+    while True:
+        handle.seek(pos)
+        head = handle.read(8)
+        if len(head) < 8:
+            return chunks
+        size = struct.unpack_from("<I", head, 4)[0]
+        chunks.append(Chunk(head[:4], pos + 8, size))
         pos += 8 + size + (size & 1)
-    return chunks
 
 
 def frame_durations(path: str) -> list[int]:
@@ -58,8 +63,7 @@ def frame_durations(path: str) -> list[int]:
     file can hold fewer frames than were encoded; the total time is unchanged.
     """
     with open(path, "rb") as handle:
-        data = handle.read()
-    return [_u24(data, c.offset + _DURATION_AT) for c in read_chunks(data) if c.fourcc == b"ANMF"]
+        return [_read_u24(handle, c.offset + _DURATION_AT) for c in read_chunks(handle) if c.fourcc == b"ANMF"]
 
 
 def set_total_duration(path: str, total_ms: int) -> None:
@@ -69,13 +73,12 @@ def set_total_duration(path: str, total_ms: int) -> None:
     real end; the duration field is a fixed 24-bit slot, so it is rewritten in place.
     """
     with open(path, "r+b") as handle:
-        data = handle.read()
-        frames = [c for c in read_chunks(data) if c.fourcc == b"ANMF"]
+        frames = [c for c in read_chunks(handle) if c.fourcc == b"ANMF"]
         if not frames:
             return
-        earlier = sum(_u24(data, c.offset + _DURATION_AT) for c in frames[:-1])
+        earlier = sum(_read_u24(handle, c.offset + _DURATION_AT) for c in frames[:-1])
         last = total_ms - earlier
-        if 0 < last <= _MAX_DURATION and last != _u24(data, frames[-1].offset + _DURATION_AT):
+        if 0 < last <= _MAX_DURATION and last != _read_u24(handle, frames[-1].offset + _DURATION_AT):
             handle.seek(frames[-1].offset + _DURATION_AT)
             handle.write(last.to_bytes(3, "little"))
 
@@ -87,10 +90,12 @@ def ensure_animated(path: str, width: int, height: int, durations: list[int], lo
     the last and the invisible frame for the last; with one, the picture is the only frame.
     """
     with open(path, "rb") as handle:
+        chunks = read_chunks(handle)
+        if not chunks or any(c.fourcc in (b"ANIM", b"ANMF") for c in chunks) or not durations:
+            return
+        # A still image: one picture, small enough to handle in memory.
+        handle.seek(0)
         data = handle.read()
-    chunks = read_chunks(data)
-    if not chunks or any(c.fourcc in (b"ANIM", b"ANMF") for c in chunks) or not durations:
-        return
     picture = b"".join(_chunk_bytes(data, c) for c in chunks if c.fourcc in (b"ALPH", b"VP8 ", b"VP8L"))
     if not picture:
         return
@@ -137,8 +142,9 @@ def _riff_chunk(fourcc: bytes, payload: bytes) -> bytes:
     return fourcc + struct.pack("<I", len(payload)) + payload + pad
 
 
-def _u24(data: bytes, offset: int) -> int:
-    return int.from_bytes(data[offset:offset + 3], "little")
+def _read_u24(handle: BinaryIO, offset: int) -> int:
+    handle.seek(offset)
+    return int.from_bytes(handle.read(3), "little")
 
 
 def _u24_bytes(value: int) -> bytes:
