@@ -10,14 +10,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from console.api.auth import ApiKeyAuth
 from console.api.errors import ApiError, error_response, from_validation
-from console.api.routers import images, tasks, templates, videos, workflows
+from console.api.routers import events, images, subscriptions, tasks, templates, videos, workflows
 from media_jobs.encode import EncodeError, ErrorCode
 
 log = logging.getLogger("console.api")
 
 DESCRIPTION = """\
-Everything the Loopdeck console does, for programs: templates, workflows, videos, tasks and
-animated images.
+Everything the Loopdeck console does, for programs: templates, workflows, videos, tasks,
+animated images, and event notifications (push subscriptions with their delivery logs, the event
+log, and the pull queue `PullEvents` / `ConfirmEvents`).
 
 **Authentication.** Send `Authorization: Bearer <API key>`; operators create and revoke keys in
 the console (API keys page). Loopdeck is single-tenant: it serves one team, and every valid key
@@ -54,6 +55,8 @@ api.add_router("/workflows", workflows.router)
 api.add_router("/videos", videos.router)
 api.add_router("/tasks", tasks.router)
 api.add_router("", images.router)
+api.add_router("/subscriptions", subscriptions.router)
+api.add_router("/events", events.router)
 
 
 @api.exception_handler(ApiError)
