@@ -10,7 +10,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from console.api.auth import ApiKeyAuth
 from console.api.errors import ApiError, error_response, from_validation
-from console.api.routers import events, images, subscriptions, tasks, templates, videos, workflows
+from console.api.routers import (
+    events,
+    images,
+    subscriptions,
+    tasks,
+    templates,
+    videos,
+    workflows,
+)
 from media_jobs.encode import EncodeError, ErrorCode
 
 log = logging.getLogger("console.api")

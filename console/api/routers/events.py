@@ -11,7 +11,15 @@ from ninja import Query, Router
 from console.api import serialize_events as serialize
 from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, get, page
 from console.api.errors import ApiError
-from console.api.event_schemas import ConfirmIn, ConfirmOut, EventDetailOut, EventOut, Kind, PullIn, PullOut
+from console.api.event_schemas import (
+    ConfirmIn,
+    ConfirmOut,
+    EventDetailOut,
+    EventOut,
+    Kind,
+    PullIn,
+    PullOut,
+)
 from console.api.schemas import Error, Page
 from media_jobs.callbacks import confirm_events, pull_events
 from media_jobs.encode import EncodeError

@@ -21,7 +21,12 @@ from console.api.event_schemas import (
     SubscriptionPatchIn,
 )
 from console.api.schemas import Error, Page
-from media_jobs.callbacks import redeliver, redeliver_failed, rotate_secret, save_subscription
+from media_jobs.callbacks import (
+    redeliver,
+    redeliver_failed,
+    rotate_secret,
+    save_subscription,
+)
 from media_jobs.callbacks.subscriptions import FLAG_KINDS
 from media_jobs.models import Subscription
 
