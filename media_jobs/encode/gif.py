@@ -26,7 +26,7 @@ import av
 import av.error
 import av.filter
 
-from .timing import frame_ticks
+from .timing import FrameClock
 
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
 KEEP_BUDGET_BYTES = 160 * 1024 * 1024
@@ -170,21 +170,16 @@ class GifMuxer:
         stream.width, stream.height, stream.pix_fmt = width, height, "pal8"
         stream.codec_context.time_base = Fraction(1, 100)
         self._stream = stream
-        self._ticks = frame_ticks(count, play_rate, 100)
+        self._clock = FrameClock(count, play_rate, 100)
         self.written = 0
-        self.index = 0
         self.centiseconds = 0
 
     def write(self, frame: av.VideoFrame) -> None:
-        k = self.index
-        self.index += 1
-        if k + 1 >= len(self._ticks):
+        timing = self._clock.tick()
+        if timing is None:
+            # Past the plan, or faster than 100 frames a second: GIF cannot show this frame.
             return
-        delay = self._ticks[k + 1] - self._ticks[k]
-        if delay <= 0:
-            # Faster than 100 frames a second: GIF cannot show this frame at all.
-            return
-        frame.pts = self._ticks[k]
+        frame.pts, delay = timing
         frame.time_base = Fraction(1, 100)
         for packet in self._stream.encode(frame):
             self._mux(packet, delay)

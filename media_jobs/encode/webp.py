@@ -15,7 +15,7 @@ import av
 import av.error
 
 from .scaler import OutputFormat
-from .timing import frame_ticks
+from .timing import FrameClock
 from .webpfile import ensure_animated, set_total_duration
 
 COMPRESSION_LEVEL = 4  # libwebp "method": 4 is cwebp's default speed/size balance
@@ -48,20 +48,15 @@ class WebpMuxer:
         self._size = (width, height)
         self._loop = loop
         self._delays: list[int] = []
-        self._ticks = frame_ticks(count, play_rate, 1000)
-        self.index = 0
+        self._clock = FrameClock(count, play_rate, 1000)
         self.written = 0
         self.milliseconds = 0
 
     def write(self, frame: av.VideoFrame) -> None:
-        k = self.index
-        self.index += 1
-        if k + 1 >= len(self._ticks):
+        timing = self._clock.tick()
+        if timing is None:
             return
-        delay = self._ticks[k + 1] - self._ticks[k]
-        if delay <= 0:
-            return
-        frame.pts = self._ticks[k]
+        frame.pts, delay = timing
         frame.time_base = Fraction(1, 1000)
         frame.duration = delay
         self._delays.append(delay)
