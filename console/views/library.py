@@ -17,24 +17,12 @@ from console.views.common import paginate, query_without_page
 from media_jobs import services
 from media_jobs.models import AnimatedImage, Task, Video, Workflow
 
-SORTS = {
-    "newest": "-created_at", "oldest": "created_at", "title": "title", "-title": "-title",
-    "duration": "duration", "-duration": "-duration", "size": "size", "-size": "-size",
-}
-
-
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
-    videos = Video.objects.select_related("cover_animated")
     q = request.GET.get("q", "").strip()
-    if q:
-        videos = videos.filter(title__icontains=q)
     status = request.GET.get("status", "")
-    if status in Video.Status.values:
-        videos = videos.filter(status=status)
     sort = request.GET.get("sort", "newest")
-    videos = videos.order_by(SORTS.get(sort, "-created_at"), "-id")
-    page = paginate(request, videos)
+    page = paginate(request, Video.objects.select_related("cover_animated").library(q, status, sort))
     # One grouped query for the page, not a join over the whole library.
     ids = [v.pk for v in page.object_list]
     counts = dict(
@@ -45,7 +33,7 @@ def library(request: HttpRequest) -> HttpResponse:
         video.n_images = counts.get(video.pk, 0)
     return render(request, "console/library.html", {
         "page": page, "q": q, "status": status, "sort": sort, "statuses": Video.Status.choices,
-        "sorts": SORTS, "pager_query": query_without_page(request),
+        "pager_query": query_without_page(request),
     })
 
 

@@ -39,6 +39,24 @@ def cover_upload_to(video: "Video", filename: str) -> str:
     return f"videos/{video.public_id}/cover.jpg"
 
 
+class VideoQuerySet(models.QuerySet):
+    # The media library's sort options (console and API), newest first by default.
+    SORTS = {
+        "newest": "-created_at", "oldest": "created_at", "title": "title", "-title": "-title",
+        "duration": "duration", "-duration": "-duration", "size": "size", "-size": "-size",
+    }
+
+    def library(self, search: str = "", status: str = "", sort: str = "newest") -> "VideoQuerySet":
+        """The library as the console and the API list it: title search, status filter, sort."""
+        videos = self
+        if search and search.strip():
+            videos = videos.filter(title__icontains=search.strip())
+        if status in Video.Status.values:
+            videos = videos.filter(status=status)
+        # -id breaks ties so pages never repeat or skip a row.
+        return videos.order_by(self.SORTS.get(sort, "-created_at"), "-id")
+
+
 class Video(models.Model):
     """An uploaded original and what we know about it.
 
@@ -85,6 +103,8 @@ class Video(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VideoQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

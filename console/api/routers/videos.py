@@ -22,10 +22,6 @@ from media_jobs.models import AnimatedImage, Video, Workflow
 
 router = Router(tags=["Videos"])
 ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
-SORTS = {
-    "newest": "-created_at", "oldest": "created_at", "title": "title", "-title": "-title",
-    "duration": "duration", "-duration": "-duration", "size": "size", "-size": "-size",
-}
 
 
 def _videos():
@@ -92,18 +88,14 @@ def list_videos(request: HttpRequest,
                 created_after: datetime | None = Query(None), created_before: datetime | None = Query(None),
                 sort: Literal["newest", "oldest", "title", "-title", "duration", "-duration", "size", "-size"] = Query("newest"),
                 offset: int = Query(0, ge=0, le=10**9), limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)):
-    videos = _videos()
-    if search:
-        videos = videos.filter(title__icontains=search.strip())
-    if status is not None:
-        videos = videos.filter(status=status)
+    videos = _videos().library(search or "", status or "", sort)
     if workflow_id is not None:
         videos = videos.filter(workflow__public_id=workflow_id)
     if created_after is not None:
         videos = videos.filter(created_at__gte=created_after)
     if created_before is not None:
         videos = videos.filter(created_at__lt=created_before)
-    return page(videos.order_by(SORTS[sort], "-id"), offset, limit, lambda v: serialize.video(request, v))
+    return page(videos, offset, limit, lambda v: serialize.video(request, v))
 
 
 @router.get("/{uuid:video_id}", response={200: VideoDetailOut, **ERRORS}, summary="Get a video")
