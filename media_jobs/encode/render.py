@@ -175,10 +175,10 @@ class _Job:
         fmt = webp_format(self.spec.lossless, alpha)
         muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
                           lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
-                          count=self.plan.count)
+                          count=self.plan.count, progress=self.report.stage(0, 0.97))
         scaler = Scaler(layout, rotate, fmt)
         try:
-            for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97))):
+            for frame in _threaded(self._scaled(first, slots, scaler, lambda fraction: None)):
                 muxer.write(frame)
             muxer.close()
         except BaseException:

@@ -10,6 +10,7 @@ every viewer shows the picture for the whole time and loops as asked.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -149,3 +150,62 @@ def _read_u24(handle: BinaryIO, offset: int) -> int:
 
 def _u24_bytes(value: int) -> bytes:
     return int(value).to_bytes(3, "little")
+
+
+def join_animations(parts: list[str], out: str) -> None:
+    """Write the frames of the animated WebP files `parts`, in order, as one animation to `out`.
+
+    The canvas and loop count come from the first part. Every later part must begin with a
+    frame that covers the whole canvas (a key frame of an opaque picture); it is marked not to
+    blend, so nothing of the part before shows through.
+    """
+    with contextlib.ExitStack() as stack:
+        handles = [stack.enter_context(open(path, "rb")) for path in parts]
+        layouts = [read_chunks(handle) for handle in handles]
+        first = {c.fourcc: c for c in layouts[0]}
+        if b"VP8X" not in first or b"ANIM" not in first:
+            raise ValueError(f"{parts[0]} is not an animated WebP")
+        vp8x = bytearray(_payload(handles[0], first[b"VP8X"]))
+        canvas = (_u24(vp8x, 4) + 1, _u24(vp8x, 7) + 1)
+        for handle, chunks in zip(handles, layouts):
+            for chunk in chunks:
+                if chunk.fourcc == b"VP8X":
+                    vp8x[0] |= _payload(handle, chunk)[0]
+        frames = []
+        for number, (handle, chunks) in enumerate(zip(handles, layouts)):
+            anmf = [c for c in chunks if c.fourcc == b"ANMF"]
+            frames += [(handle, c, number > 0 and i == 0) for i, c in enumerate(anmf)]
+        body = 4 + 8 + len(vp8x) + 8 + first[b"ANIM"].size + sum(8 + c.size + (c.size & 1) for _, c, _ in frames)
+        with open(out, "wb") as target:
+            target.write(b"RIFF" + struct.pack("<I", body) + b"WEBP")
+            target.write(_riff_chunk(b"VP8X", bytes(vp8x)))
+            target.write(_riff_chunk(b"ANIM", _payload(handles[0], first[b"ANIM"])))
+            for handle, chunk, starts_part in frames:
+                header = bytearray(_payload(handle, chunk, _ANMF_HEADER))
+                if starts_part:
+                    x, y = _u24(header, 0) * 2, _u24(header, 3) * 2
+                    size = (_u24(header, 6) + 1, _u24(header, 9) + 1)
+                    if (x, y) != (0, 0) or size != canvas:
+                        raise ValueError("a later part does not begin with a whole-canvas frame")
+                    header[15] |= _ANMF_NO_BLEND
+                target.write(b"ANMF" + struct.pack("<I", chunk.size) + header)
+                _copy_range(handle, chunk.offset + _ANMF_HEADER, chunk.size - _ANMF_HEADER + (chunk.size & 1), target)
+
+
+def _payload(handle: BinaryIO, chunk: Chunk, limit: int | None = None) -> bytes:
+    handle.seek(chunk.offset)
+    return handle.read(chunk.size if limit is None else min(limit, chunk.size))
+
+
+def _copy_range(handle: BinaryIO, offset: int, length: int, target: BinaryIO) -> None:
+    handle.seek(offset)
+    while length > 0:
+        block = handle.read(min(length, 1 << 20))
+        if not block:
+            raise ValueError("a part ended early")
+        target.write(block)
+        length -= len(block)
+
+
+def _u24(data: bytes | bytearray, offset: int) -> int:
+    return int.from_bytes(data[offset:offset + 3], "little")

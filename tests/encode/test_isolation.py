@@ -94,7 +94,8 @@ def test_a_child_past_its_timeout_is_killed_quickly(long_clip, tmp_path):
 
 def test_progress_from_the_child_arrives_in_the_parent(long_clip, tmp_path):
     seen: list[tuple[int, float]] = []
-    render_isolated(long_clip, RenderSpec(format="webp", fps=10, duration=30, quality=50), tmp_path / "out.webp",
+    render_isolated(long_clip, RenderSpec(format="webp", fps=10, duration=30, quality=50, width=640),
+                    tmp_path / "out.webp",
                     progress=lambda f: seen.append((os.getpid(), f)))
     assert len(seen) >= 3
     assert {pid for pid, _ in seen} == {os.getpid()}

@@ -37,8 +37,9 @@ def test_the_same_input_gives_the_same_bytes(make_clip, tmp_path):
 
 def test_progress_rises_from_0_to_1(long_clip, tmp_path):
     seen: list[float] = []
-    # Long enough (300 frames) to outlast the core's ~10 reports a second limit a few times.
-    render(long_clip, RenderSpec(format="webp", fps=10, duration=30, quality=50), tmp_path / "out.webp",
+    # Long enough (300 frames of 640x480, ~0.6 s) to outlast the core's ~10 reports a second limit
+    # a few times.
+    render(long_clip, RenderSpec(format="webp", fps=10, duration=30, quality=50, width=640), tmp_path / "out.webp",
            progress=seen.append)
     assert len(seen) >= 3
     assert all(0.0 <= f <= 1.0 for f in seen)
