@@ -11,7 +11,7 @@ from tests.encode.animation import open_animation
 
 
 def _one_segment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(webp, "segment_length", lambda count, *args: max(1, count))
+    monkeypatch.setattr(webp, "segment_starts", lambda *args: [0])
 
 
 def _short_segments(monkeypatch: pytest.MonkeyPatch, frames: int = webp.MIN_SEGMENT_FRAMES) -> None:
@@ -20,15 +20,18 @@ def _short_segments(monkeypatch: pytest.MonkeyPatch, frames: int = webp.MIN_SEGM
     monkeypatch.setattr(webp, "MIN_SEGMENT_FRAMES", frames)
 
 
-def test_segment_length_is_half_the_frames_within_the_memory_budget():
+def test_two_segments_within_the_memory_budget_more_only_past_it():
     yuv = OutputFormat("yuv420p", bt601_limited=True)
-    assert webp.segment_length(45, 640, 360, yuv) == 23
-    assert webp.segment_length(15, 640, 360, yuv) == 15  # too few frames to be worth a second key frame
-    long = webp.segment_length(1500, 1280, 720, yuv)
-    assert long < 750
-    assert 2 * long * 1280 * 720 * 3 / 2 <= webp.SEGMENT_BUDGET_BYTES
+    # The first encoder starts earlier, so it gets the larger share.
+    assert webp.segment_starts(45, 640, 360, yuv) == [0, 27]
+    assert webp.segment_starts(15, 640, 360, yuv) == [0]  # too few frames to be worth a second key frame
+    starts = webp.segment_starts(1500, 1280, 720, yuv)
+    longest = max(b - a for a, b in zip(starts, [*starts[1:], 1500]))
+    assert len(starts) > 2
+    # Both encoders' queues (a segment and one more picture each) stay within the budget.
+    assert 2 * (longest + 1) * 1280 * 720 * 3 / 2 <= webp.SEGMENT_BUDGET_BYTES
     # Pictures with alpha are never cut (a later segment could not clear what came before).
-    assert webp.segment_length(300, 640, 360, OutputFormat("yuva420p", bt601_limited=True)) == 300
+    assert webp.segment_starts(300, 640, 360, OutputFormat("yuva420p", bt601_limited=True)) == [0]
 
 
 def test_many_segments_play_the_same_frames_for_the_same_time_as_one(make_clip, tmp_path, monkeypatch):
