@@ -9,7 +9,41 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc (empty where there is none)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a child's process group and everything below it. An RQ worker runs each job in a
+    work horse with a process group of its own (and the horse renders in a child of its own), so
+    killing the worker's group alone would leave the render running with nobody to supervise it."""
+    below = descendants(pid)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for other in below:
+        try:
+            os.kill(other, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 @dataclass
@@ -46,7 +80,7 @@ class Supervisor:
             self.log("Second interrupt: killing everything now.")
             for child in self.children:
                 if child.alive():
-                    os.killpg(child.process.pid, signal.SIGKILL)
+                    kill_tree(child.process.pid)
 
     def run(self) -> int:
         signal.signal(signal.SIGINT, self._on_signal)
@@ -90,10 +124,7 @@ class Supervisor:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.log(f"{child.name} did not stop in time; killing it")
-                try:
-                    os.killpg(child.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                kill_tree(child.process.pid)
                 child.process.wait()
         self.log("Stopped.")
 

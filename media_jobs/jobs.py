@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -94,6 +95,44 @@ class Heartbeat:
         self._thread.join(timeout=10)
 
 
+class StopSignal:
+    """Notes a SIGTERM that reaches the process running a render, instead of dying of it.
+
+    RQ's work horse takes SIGTERM with the default action: a service manager that signals every
+    process of the service (systemd's default KillMode) would kill the horse mid-render, losing
+    the render until the reconciler notices the silence, and the render child dying of the same
+    signal would look like a decoder crash (DecodeFailed, permanent). Caught, the render either
+    finishes (when only the horse got the signal) or goes straight back on the queue. The worker
+    itself got the signal too and stops after this job (RQ's warm shutdown).
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous = None
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.received = signum
+
+    def __enter__(self) -> StopSignal:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is None:
+            return
+        signal.signal(signal.SIGTERM, self._previous)
+        if self.received and callable(self._previous):
+            self._previous(self.received, None)  # an in-process worker's own stop request
+
+
+def _put_back(image: AnimatedImage, job_id: str, note: str) -> None:
+    """Re-queue a render that was stopped from outside; the stopped attempt does not count."""
+    with transaction.atomic():
+        if image.release(job_id, note, refund_attempt=True):
+            services.enqueue_render(image)
+
+
 def output_name(image: AnimatedImage) -> str:
     return f"videos/{image.video.public_id}/animated/{image.public_id}.{image.params.get('format', 'gif')}"
 
@@ -114,17 +153,23 @@ def render_animated_image(image_pk: int) -> str:
     if not image.claim(job_id, settings.HEARTBEAT_STALE_AFTER):
         return "claimed-elsewhere"
     image.task.mark_processing()
+    stop = StopSignal()
     try:
-        _render(image, job_id)
+        with stop:
+            _render(image, job_id)
     except EncodeError as exc:
-        if exc.permanent or retries_left == 0:
+        if stop.received:
+            _put_back(image, job_id, f"re-queued: the worker was stopped during the render ({exc.message})")
+        elif exc.permanent or retries_left == 0:
             image.record_failure(exc.code, exc.message, job_id)
         else:
             image.release(job_id, f"retrying after: {exc.message}")
             raise
     except Exception as exc:  # noqa: BLE001 - any other failure is transient until retries run out
         log.exception("render of animated image %s failed", image.pk)
-        if retries_left == 0:
+        if stop.received:
+            _put_back(image, job_id, f"re-queued: the worker was stopped during the render ({exc})")
+        elif retries_left == 0:
             image.record_failure(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", job_id)
         else:
             image.release(job_id, f"retrying after: {type(exc).__name__}: {exc}")

@@ -260,9 +260,13 @@ class AnimatedImage(models.Model):
                 _record_event(Event.Kind.OUTPUT, self.video, task=self.task, image=self)
         return bool(won)
 
-    def release(self, job_id: str, note: str) -> bool:
-        """Give the image back to the queue after a transient failure (RQ retries the job)."""
-        return bool(self.owned_by(job_id).update(status=self.Status.WAITING, progress=0, error_message=note[:2000]))
+    def release(self, job_id: str, note: str, refund_attempt: bool = False) -> bool:
+        """Give the image back to the queue after a transient failure (RQ retries the job).
+        `refund_attempt`: the attempt was stopped from outside and does not count."""
+        changes: dict[str, Any] = {"status": self.Status.WAITING, "progress": 0, "error_message": note[:2000]}
+        if refund_attempt:
+            changes["attempts"] = models.F("attempts") - 1
+        return bool(self.owned_by(job_id).update(**changes))
 
     @transaction.atomic
     def reset_for_retry(self) -> None:
