@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+from console.uploads import clean_title
 from media_jobs import services
 from media_jobs.encode import EncodeError, MediaInfo, probe_isolated
 from media_jobs.models import AnimatedImageTemplate, Video, Workflow
@@ -51,7 +52,7 @@ class UploadForm(forms.Form):
         return upload
 
     def clean_title(self) -> str:
-        return self.cleaned_data["title"].strip()
+        return clean_title(self.cleaned_data["title"])
 
 
 class TemplateChoiceField(forms.ModelMultipleChoiceField):

@@ -48,6 +48,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view or CSRF check reads a body: refuses oversized uploads from their headers.
+    "console.uploads.UploadLimitMiddleware",
+    # NUL in a query, form or JSON field is a named 400 (PostgreSQL cannot store or compare it).
+    "console.text_input.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -112,6 +116,12 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE_MB", 2048, minimum=1) * 1024 * 1024
+# The size limit sees each chunk before it is spooled (console.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "console.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 
 # Redis: without REDIS_URL, the run command starts a private Redis on this socket.

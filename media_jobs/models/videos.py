@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,13 @@ from .events import Event
 if TYPE_CHECKING:
     from .tasks import AnimatedImage
 
-_SAFE_EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
+# Stored originals keep only a known media extension: the name on disk holds no uploader text,
+# and never ends in .html or .svg whatever the file contains.
+MEDIA_EXTENSIONS = frozenset({
+    ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts", ".m2ts", ".mpg",
+    ".mpeg", ".vob", ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".mxf", ".gif", ".m4a", ".mp3", ".aac",
+    ".wav", ".y4m",
+})
 # FFmpeg names demuxers by the formats they read; operators know the family name.
 CONTAINER_LABELS = {
     "mov,mp4,m4a,3gp,3g2,mj2": "MP4 / QuickTime", "matroska,webm": "Matroska / WebM", "avi": "AVI",
@@ -25,9 +30,9 @@ CONTAINER_LABELS = {
 
 
 def safe_extension(filename: str) -> str:
-    """The file's extension if it is short and plain, else '' (we never trust the name)."""
+    """The file's extension if it is a known media one, else '' (we never trust the name)."""
     ext = PurePath(filename.replace("\\", "/")).suffix.lower()
-    return ext if _SAFE_EXT.match(ext) else ""
+    return ext if ext in MEDIA_EXTENSIONS else ""
 
 
 def video_upload_to(video: "Video", filename: str) -> str:

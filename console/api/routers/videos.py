@@ -16,6 +16,7 @@ from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
 from console.api.errors import ApiError
 from console.api.schemas import CoverIn, Error, Page, VideoDetailOut, VideoOut, VideoPatchIn, VideoUrlIn
 from console.forms import probe_upload
+from console.uploads import clean_title
 from media_jobs import services
 from media_jobs.encode import EncodeError, ErrorCode
 from media_jobs.models import AnimatedImage, Video, Workflow
@@ -51,7 +52,8 @@ def upload_video(request: HttpRequest, file: File[UploadedFile],
     if file.size and file.size > settings.MAX_UPLOAD_SIZE:
         raise ApiError(ErrorCode.FILE_TOO_LARGE,
                        f"file: larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MB limit", "file")
-    if title is not None and len(title.strip()) > 255:
+    title = clean_title(title) if title is not None else None
+    if title is not None and len(title) > 255:
         raise ApiError(ErrorCode.INVALID_PARAMETER, "title: at most 255 characters", "title")
     workflow = _workflow(workflow_id)
     try:
