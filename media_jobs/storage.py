@@ -5,8 +5,22 @@ from __future__ import annotations
 import os
 import tempfile
 
+from django.core import signing
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
+
+# Media URLs carry a signature of their path: a URL Loopdeck hands out (API answers, event
+# payloads, the console) opens the file, while knowing a video's id is not enough to fetch its
+# original or cover. Checked by console.views.media; rotating SECRET_KEY revokes every URL.
+SIGNATURE_PARAM = "sig"
+
+
+def media_signature(name: str) -> str:
+    return signing.Signer(salt="loopdeck.media").signature(name)
+
+
+def valid_media_signature(name: str, signature: str) -> bool:
+    return signing.constant_time_compare(media_signature(name), signature)
 
 
 class AtomicFileSystemStorage(FileSystemStorage):
@@ -15,6 +29,9 @@ class AtomicFileSystemStorage(FileSystemStorage):
     Django's own storage writes chunks straight to the final name, so a worker killed mid-save
     would leave a partial image that the console links to. A rename within one folder is atomic.
     """
+
+    def url(self, name: str | None) -> str:
+        return f"{super().url(name)}?{SIGNATURE_PARAM}={media_signature(str(name))}"
 
     def _save(self, name: str, content: File) -> str:
         full_path = self.path(name)

@@ -104,7 +104,7 @@ def test_rename_cover_and_delete(api, small_clip, gif_template, run_worker, medi
     run_worker()
     static_cover = api.get(f"/api/v1/videos/{vid}").json()["cover_url"]
     covered = api.put(f"/api/v1/videos/{vid}/cover", {"animated_image_id": image_id}).json()
-    assert covered["cover_animated_image_id"] == image_id and covered["cover_url"].endswith(".gif")
+    assert covered["cover_animated_image_id"] == image_id and ".gif?sig=" in covered["cover_url"]
     assert covered["animated_images"][0]["is_cover"] is True
     restored = api.put(f"/api/v1/videos/{vid}/cover", {"animated_image_id": None}).json()
     assert restored["cover_url"] == static_cover and restored["cover_animated_image_id"] is None

@@ -45,8 +45,9 @@ def upload(path: Path, workflow: Workflow | None = None) -> Video:
 
 
 def fetch(client, url: str) -> bytes:
-    """The bytes behind an absolute media URL, served by the console itself."""
-    response = client.get(urlsplit(url).path)
+    """The bytes behind an absolute media URL (signed: no sign-in needed), served by the console itself."""
+    parts = urlsplit(url)
+    response = client.get(f"{parts.path}?{parts.query}")
     assert response.status_code == 200, url
     return b"".join(response.streaming_content)
 
