@@ -147,11 +147,29 @@ RQ_QUEUES = {
 RQ = {"COMMIT_MODE": "on_db_commit"}
 RQ_SHOW_ADMIN_LINK = True
 
+# HTTPS. Off by default so `python3 run.py` works over http://127.0.0.1; production turns them on
+# (README: "Production settings"); `manage.py check --deploy` then passes.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The console's script reads the token from the form, never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Asking browsers to preload HSTS is a per-domain commitment (hstspreload.org) an operator makes
+# on purpose, not a default: the deploy check does not ask for it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Behind a TLS-terminating proxy: the header it sets, e.g. X-Forwarded-Proto (only if the proxy
+# always sets or strips it; a client could otherwise claim https).
+_proxy_header = env_str("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error reports (DEBUG pages, mailed 500s) also hide passwords inside URL settings (REDIS_URL).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "console.redact.SafeReporterFilter"
 
 LOGGING = {
     "version": 1,
