@@ -38,6 +38,11 @@ class UploadForm(forms.Form):
         label="Process video during upload",
     )
 
+    @property
+    def max_upload_size(self) -> int:
+        """Bytes: the upload page's script refuses bigger files before sending them."""
+        return settings.MAX_UPLOAD_SIZE
+
     def clean_file(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["file"]
         if upload.size and upload.size > settings.MAX_UPLOAD_SIZE:

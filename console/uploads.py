@@ -61,8 +61,8 @@ def refusal(request: HttpRequest, status: int, code: str, message: str, field: s
             f'<p><a href="javascript:history.back()">Back</a></p>',
             status=status, content_type="text/html; charset=utf-8",
         )
-    # The body was not (fully) read: the connection cannot carry another request.
-    response["Connection"] = "close"
+    # No "Connection: close" here: hop-by-hop headers are the server's (PEP 3333; wsgiref refuses
+    # them). gunicorn closes a connection whose body was left unread after draining 64 KB at most.
     return response
 
 

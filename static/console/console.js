@@ -39,9 +39,18 @@ function enhanceUpload(form) {
       return { file, bar, note, li };
     });
     let next = 0;
+    const maxBytes = Number(form.dataset.maxBytes || 0);
     const sendNext = () => {
       if (next >= items.length) return;
       const item = items[next++];
+      if (maxBytes && item.file.size > maxBytes) {
+        // The server would refuse it from its size alone: say so now instead of sending it.
+        item.li.classList.add("failed");
+        item.note.textContent = "The file is larger than the " + Math.floor(maxBytes / 1048576) + " MB upload limit.";
+        item.note.classList.add("error");
+        sendNext();
+        return;
+      }
       const data = new FormData();
       data.append("csrfmiddlewaretoken", csrfToken(form));
       data.append("file", item.file);

@@ -178,3 +178,11 @@ def test_an_upload_within_the_limit_is_accepted(server, operator, small_clip):
                            headers={"Authorization": f"Bearer {operator['token']}", "Content-Type": content_type})
     assert answer.status_code == 201, answer.text
     assert Video.objects.get().file.name.endswith("/original.mp4")
+
+
+def test_the_upload_page_states_the_limit_its_script_enforces(admin_client, settings):
+    """The page's script refuses a bigger file before sending it (checked in Chromium against this
+    gunicorn: with or without that check, the operator reads the limit beside the file)."""
+    settings.MAX_UPLOAD_SIZE = LIMIT_MB * 1024 * 1024
+    page = admin_client.get("/videos/upload/").content.decode()
+    assert f'data-max-bytes="{LIMIT_MB * 1024 * 1024}"' in page and f"{LIMIT_MB}.0\xa0MB at most each" in page
