@@ -133,6 +133,11 @@ def _seconds(stream: av.stream.Stream) -> float | None:
 def _video_info(stream: av.video.stream.VideoStream) -> VideoStreamInfo:
     ctx = stream.codec_context
     rate = stream_rate(stream)
+    if ctx is None:
+        # No decoder for this codec: listed, but never the one rendered.
+        return VideoStreamInfo(index=stream.index, codec="unknown", bitrate=int(stream.bit_rate or 0),
+                               fps=round(float(rate), 3) if rate else 0.0, width=0, height=0, pix_fmt="",
+                               duration=_seconds(stream))
     return VideoStreamInfo(
         index=stream.index,
         codec=ctx.name if ctx.name != "libdav1d" else "av1",
@@ -147,6 +152,9 @@ def _video_info(stream: av.video.stream.VideoStream) -> VideoStreamInfo:
 
 def _audio_info(stream: av.audio.stream.AudioStream) -> AudioStreamInfo:
     ctx = stream.codec_context
+    if ctx is None:
+        return AudioStreamInfo(index=stream.index, codec="unknown", bitrate=int(stream.bit_rate or 0),
+                               sampling_rate=0, channels=0, duration=_seconds(stream))
     channels = getattr(ctx, "channels", 0) or (ctx.layout.nb_channels if ctx.layout else 0)
     return AudioStreamInfo(
         index=stream.index,
