@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "console.uploads.UploadLimitMiddleware",
     # NUL in a query, form or JSON field is a named 400 (PostgreSQL cannot store or compare it).
     "console.text_input.RefuseNulMiddleware",
+    # 429 at the sign-in forms after LOGIN_FAILURE_LIMIT wrong passwords (per address and name).
+    "console.login_throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -96,6 +98,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "console-login"
 LOGIN_REDIRECT_URL = "console-home"
 LOGOUT_REDIRECT_URL = "console-login"
+# Wrong passwords allowed per client address and user name in each window (seconds).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
