@@ -10,23 +10,56 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models.fields.files import FieldFile
 from rq import get_current_job
 
 from media_jobs import services
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.encode import EncodeError, ErrorCode, RenderResult
 from media_jobs.encode import probe_isolated, render_isolated, snapshot_isolated
 from media_jobs.models import AnimatedImage, Video
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How long a job keeps trying a database step while the database is unreachable or locked (a
+# restart, a failover, a long SQLite lock) before it gives up and leaves the rest to RQ's retry
+# and the reconciler.
+DATABASE_PATIENCE = 60.0
+
+
+def _drop_connection() -> None:
+    try:
+        connection.close()
+    except DatabaseError:
+        pass
+
+
+def riding_out(step: Callable[[], T], what: str) -> T:
+    """Run one idempotent database step, again on a fresh connection (a terminated one never
+    recovers) while the database is away, for up to DATABASE_PATIENCE seconds. Inside a caller's
+    transaction there is nothing to retry: the error goes up."""
+    deadline = time.monotonic() + DATABASE_PATIENCE
+    pause = 0.25
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + pause > deadline:
+                raise
+            log.warning("database unavailable while %s; trying again in %.2f s: %s", what, pause, exc)
+            _drop_connection()
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def _current_job_id(prefix: str) -> tuple[str, int]:
@@ -80,8 +113,14 @@ class Heartbeat:
             while not self._stop.wait(min(1.0, beat_every)):
                 waited += min(1.0, beat_every)
                 if self.progress != sent or waited >= beat_every:
-                    if not self.image.heartbeat(self.job_id, self.progress):
-                        self.lost = True
+                    try:
+                        if not self.image.heartbeat(self.job_id, self.progress):
+                            self.lost = True
+                    except DatabaseError as exc:
+                        # The database is away for a moment: beat again next time, on a new connection.
+                        log.warning("heartbeat of animated image %s failed: %s", self.image.pk, exc)
+                        _drop_connection()
+                        continue
                     sent, waited = self.progress, 0.0
         finally:
             connection.close()
@@ -128,9 +167,12 @@ class StopSignal:
 
 def _put_back(image: AnimatedImage, job_id: str, note: str) -> None:
     """Re-queue a render that was stopped from outside; the stopped attempt does not count."""
-    with transaction.atomic():
-        if image.release(job_id, note, refund_attempt=True):
-            services.enqueue_render(image)
+    def put_back() -> None:
+        with transaction.atomic():
+            if image.release(job_id, note, refund_attempt=True):
+                services.enqueue_render(image)
+
+    riding_out(put_back, "re-queueing a stopped render")
 
 
 def output_name(image: AnimatedImage) -> str:
@@ -141,42 +183,47 @@ def render_animated_image(image_pk: int) -> str:
     """Render one animated image. Returns its final status."""
     close_old_connections()
     job_id, retries_left = _current_job_id("render")
-    image = AnimatedImage.objects.select_related("video", "task").filter(pk=image_pk).first()
+    image = riding_out(
+        lambda: AnimatedImage.objects.select_related("video", "task").filter(pk=image_pk).first(), "loading")
     if image is None:
         return "gone"
     if image.is_final:
+        riding_out(image.task.refresh_status, "finishing the task")
         return image.status
     if image.attempts >= settings.MAX_RENDER_ATTEMPTS:
-        image.record_failure(ErrorCode.WORKER_LOST, f"gave up after {image.attempts} attempts whose worker stopped")
-        image.task.refresh_status()
+        message = f"gave up after {image.attempts} attempts whose worker stopped"
+        riding_out(lambda: image.record_failure(ErrorCode.WORKER_LOST, message), "recording the failure")
+        riding_out(image.task.refresh_status, "finishing the task")
         return image.status
-    if not image.claim(job_id, settings.HEARTBEAT_STALE_AFTER):
+    if not riding_out(lambda: image.claim(job_id, settings.HEARTBEAT_STALE_AFTER), "claiming"):
         return "claimed-elsewhere"
-    image.task.mark_processing()
+    riding_out(image.task.mark_processing, "starting the task")
     stop = StopSignal()
     try:
         with stop:
             _render(image, job_id)
     except EncodeError as exc:
+        code, message = exc.code, exc.message
         if stop.received:
-            _put_back(image, job_id, f"re-queued: the worker was stopped during the render ({exc.message})")
+            _put_back(image, job_id, f"re-queued: the worker was stopped during the render ({message})")
         elif exc.permanent or retries_left == 0:
-            image.record_failure(exc.code, exc.message, job_id)
+            riding_out(lambda: image.record_failure(code, message, job_id), "recording the failure")
         else:
-            image.release(job_id, f"retrying after: {exc.message}")
+            riding_out(lambda: image.release(job_id, f"retrying after: {message}"), "releasing")
             raise
     except Exception as exc:  # noqa: BLE001 - any other failure is transient until retries run out
         log.exception("render of animated image %s failed", image.pk)
+        message = f"{type(exc).__name__}: {exc}"
         if stop.received:
             _put_back(image, job_id, f"re-queued: the worker was stopped during the render ({exc})")
         elif retries_left == 0:
-            image.record_failure(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", job_id)
+            riding_out(lambda: image.record_failure(ErrorCode.INTERNAL_ERROR, message, job_id), "recording the failure")
         else:
-            image.release(job_id, f"retrying after: {type(exc).__name__}: {exc}")
+            riding_out(lambda: image.release(job_id, f"retrying after: {message}"), "releasing")
             raise
     finally:
-        image.task.refresh_status()
-    image.refresh_from_db()
+        riding_out(image.task.refresh_status, "finishing the task")
+    riding_out(image.refresh_from_db, "reloading")
     return image.status
 
 
@@ -189,17 +236,30 @@ def _render(image: AnimatedImage, job_id: str) -> None:
                 source, image.spec(), out, progress=beat.update,
                 timeout=settings.RENDER_TIMEOUT, memory_limit_mb=settings.RENDER_MEMORY_LIMIT_MB,
             )
-        if not image.owned_by(job_id).exists():
+        if not riding_out(image.owned_by(job_id).exists, "checking the claim"):
             log.warning("animated image %s was taken over while rendering; dropping this result", image.pk)
             return
         with out.open("rb") as handle:
             name = default_storage.save(output_name(image), File(handle))
+    try:
+        recorded = riding_out(lambda: _record_success(image, job_id, result, name), "recording the result")
+    except BaseException:
+        # The row does not point at the file (the database stayed away): no file without its row.
+        default_storage.delete(name)
+        raise
+    if not recorded:
+        default_storage.delete(name)
+
+
+def _record_success(image: AnimatedImage, job_id: str, result: RenderResult, name: str) -> bool:
+    """Point the row at the stored file. False when another render holds the image now. A retry
+    after a commit whose answer was lost finds its own file recorded: that counts as done."""
     with transaction.atomic():
         if image.record_success(job_id, result, name):
             if image.set_as_cover:
-                video.set_cover(image)
-        else:
-            transaction.on_commit(lambda: default_storage.delete(name))
+                image.video.set_cover(image)
+            return True
+    return AnimatedImage.objects.filter(pk=image.pk, status=AnimatedImage.Status.SUCCESS, file=name).exists()
 
 
 def prepare_video(video_pk: int) -> str:

@@ -211,10 +211,13 @@ class AnimatedImage(models.Model):
 
     def claim(self, job_id: str, stale_after: float) -> bool:
         """Take this image for rendering. Only one worker wins: a WAITING image, or one whose
-        worker stopped heartbeating, is moved to PROCESSING in one conditional UPDATE."""
+        worker stopped heartbeating, is moved to PROCESSING in one conditional UPDATE. The same
+        job may take it again: RQ retrying it after a failure that left the row PROCESSING (the
+        database was away), or a claim whose answer was lost on the way back."""
         now = timezone.now()
         stale = now - timedelta(seconds=stale_after)
-        claimable = Q(status=self.Status.WAITING) | Q(status=self.Status.PROCESSING, heartbeat_at__lt=stale)
+        claimable = (Q(status=self.Status.WAITING) | Q(status=self.Status.PROCESSING, heartbeat_at__lt=stale)
+                     | Q(status=self.Status.PROCESSING, rq_job_id=job_id))
         won = AnimatedImage.objects.filter(claimable, pk=self.pk).update(
             status=self.Status.PROCESSING, rq_job_id=job_id, heartbeat_at=now, begun_at=now,
             progress=0, attempts=models.F("attempts") + 1, error_code="", error_message="",

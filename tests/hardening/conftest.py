@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from django.core.files import File
 from PIL import Image, ImageSequence
 
 from console.redis_server import find_redis_server, is_reachable
+from console.supervisor import kill_tree as supervisor_kill_tree
 from console.supervisor import reconciler_argv, worker_argv
 from media_jobs import services
 from media_jobs.models import AnimatedImage, Event, Task, Video
@@ -81,6 +83,37 @@ def processes(fault_env: dict[str, str], tmp_path: Path) -> Iterator[Processes]:
     running = Processes(fault_env, log_dir)
     yield running
     running.stop_all()
+
+
+# The run command's supervisor without the web server: it restarts any worker that dies.
+_SUPERVISE = """
+import os, sys
+from console.supervisor import Child, Supervisor, reconciler_argv, worker_argv
+manage, workers = sys.argv[1], int(sys.argv[2])
+children = [Child(f"worker-{n + 1}", worker_argv(manage)) for n in range(workers)]
+children.append(Child("reconciler", reconciler_argv(manage)))
+sys.exit(Supervisor(children, dict(os.environ)).run())
+"""
+
+
+@pytest.fixture
+def supervised(processes: Processes) -> Iterator[Callable[..., Processes]]:
+    """Start `workers` render workers and the reconciler under the real supervisor."""
+    supervisors: list[subprocess.Popen] = []
+
+    def start(workers: int = 2, **env: str) -> Processes:
+        log = (processes.log_dir / "supervisor.log").open("ab")
+        supervisors.append(subprocess.Popen(
+            [sys.executable, "-c", _SUPERVISE, MANAGE, str(workers)], env={**processes.env, **env},
+            start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        ))
+        log.close()
+        return processes
+
+    yield start
+    for supervisor in supervisors:
+        supervisor_kill_tree(supervisor.pid)
+        supervisor.wait(timeout=30)
 
 
 class PrivateRedis:
