@@ -4,6 +4,7 @@ its row, and a finished row is skipped."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -30,6 +31,11 @@ from media_jobs.models import AnimatedImage, Video
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# A full disk fails the output at once with a named error instead of RQ's retries 10 s and 60 s
+# later: space rarely comes back that soon, and each retry would render again only to fail. The
+# operator frees space and retries the output (console or API).
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # How long a job keeps trying a database step while the database is unreachable or locked (a
 # restart, a failover, a long SQLite lock) before it gives up and leaves the rest to RQ's retry
@@ -206,7 +212,7 @@ def render_animated_image(image_pk: int) -> str:
         code, message = exc.code, exc.message
         if stop.received:
             _put_back(image, job_id, f"re-queued: the worker was stopped during the render ({message})")
-        elif exc.permanent or retries_left == 0:
+        elif exc.permanent or code == ErrorCode.INSUFFICIENT_STORAGE or retries_left == 0:
             riding_out(lambda: image.record_failure(code, message, job_id), "recording the failure")
         else:
             riding_out(lambda: image.release(job_id, f"retrying after: {message}"), "releasing")
@@ -239,8 +245,7 @@ def _render(image: AnimatedImage, job_id: str) -> None:
         if not riding_out(image.owned_by(job_id).exists, "checking the claim"):
             log.warning("animated image %s was taken over while rendering; dropping this result", image.pk)
             return
-        with out.open("rb") as handle:
-            name = default_storage.save(output_name(image), File(handle))
+        name = _store(out, output_name(image))
     try:
         recorded = riding_out(lambda: _record_success(image, job_id, result, name), "recording the result")
     except BaseException:
@@ -249,6 +254,21 @@ def _render(image: AnimatedImage, job_id: str) -> None:
         raise
     if not recorded:
         default_storage.delete(name)
+
+
+def _store(out: Path, name: str) -> str:
+    """Save the finished output under its final name (the storage writes a temporary name and
+    renames it, so a full disk leaves nothing behind)."""
+    try:
+        with out.open("rb") as handle:
+            return default_storage.save(name, File(handle))
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            size = out.stat().st_size
+            raise EncodeError(ErrorCode.INSUFFICIENT_STORAGE,
+                              f"no space left on the media storage for this {size:,}-byte output; "
+                              "free some space, then retry it") from exc
+        raise
 
 
 def _record_success(image: AnimatedImage, job_id: str, result: RenderResult, name: str) -> bool:

@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
     RESOURCE_LIMIT_EXCEEDED = "ResourceLimitExceeded"
     PROCESS_TIMEOUT = "ProcessTimeout"
     WORKER_LOST = "WorkerLost"
+    # The media storage had no room for an output (disk or quota full; HTTP's 507 name).
+    INSUFFICIENT_STORAGE = "InsufficientStorage"
     RESOURCE_NOT_FOUND = "ResourceNotFound"
     INTERNAL_ERROR = "InternalError"
     # Fetching a source from a URL (Tencent's SourceFileError.DownloadNotAccessible).
