@@ -20,7 +20,6 @@ prints the cases, the outcomes per code, the slowest case and the peak child RSS
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import socket
@@ -543,10 +542,6 @@ class Outcome:
     message: str = ""
 
 
-def outcome_code(outcome: Outcome) -> str:
-    return outcome.render
-
-
 def run_case(path: Path, out: Path, fmt: str = "gif", timeout: float = CASE_TIMEOUT,
              memory_limit_mb: int = MEMORY_LIMIT_MB) -> Outcome:
     """Probe and render `path` in isolated children, as the product does; check a success's output.
@@ -582,41 +577,48 @@ def peak_child_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def fuzz(count: int, seed: int, work: Path, report=print) -> dict:
-    """Run `count` mutations; returns the figures (and prints progress through `report`)."""
+@dataclass
+class Figures:
+    cases: int
+    seconds: float
+    outcomes: Counter  # "ok", an error code, or "bad output"
+    crashes: int  # DecodeFailed because the decoder child died of a signal
+    slowest: tuple[float, str]
+    findings: list[str]  # a bad output, or a code outside KNOWN_CODES (InternalError, ProcessTimeout)
+    peak_child_rss_mb: float
+
+
+def fuzz(count: int, seed: int, work: Path, timeout: float = CASE_TIMEOUT, report=None) -> Figures:
+    """Run `count` seeded mutations of the seed clips, alternating GIF and WebP renders."""
     seeds = [(p, p.read_bytes()) for p in seed_clips(work / "seeds")]
     out_dir = work / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcomes: Counter = Counter()
-    findings: list[str] = []
-    slowest = (0.0, "")
+    figures = Figures(count, 0.0, Counter(), 0, (0.0, ""), [], 0.0)
     started = time.monotonic()
     for i in range(count):
-        rng = random.Random(f"{seed}:{i}")
         src, data = seeds[i % len(seeds)]
-        what, mutated = mutate(data, rng)
+        what, mutated = mutate(data, random.Random(f"{seed}:{i}"))
         case = work / f"case{src.suffix}"
         case.write_bytes(mutated)
         label = f"case {i} ({src.name}: {what})"
+        fmt = "gif" if i % 2 else "webp"
         try:
-            outcome = run_case(case, out_dir / f"out.{'gif' if i % 2 else 'webp'}", fmt="gif" if i % 2 else "webp")
+            outcome = run_case(case, out_dir / f"out.{fmt}", fmt=fmt, timeout=timeout)
         except AssertionError as exc:
-            findings.append(f"{label}: bad output: {exc}")
-            outcomes["bad output"] += 1
+            figures.findings.append(f"{label}: bad output: {exc}")
+            figures.outcomes["bad output"] += 1
             continue
-        outcomes[outcome.render] += 1
+        figures.outcomes[outcome.render] += 1
         if outcome.render != "ok" and ErrorCode(outcome.render) not in KNOWN_CODES:
-            findings.append(f"{label}: {outcome.render}: {outcome.message}")
-        if "crashed" in outcome.message:
-            outcomes["(of which decoder crashes)"] += 1
-        if outcome.seconds > slowest[0]:
-            slowest = (outcome.seconds, label)
+            figures.findings.append(f"{label}: {outcome.render}: {outcome.message}")
+        figures.crashes += "crashed" in outcome.message
+        if outcome.seconds > figures.slowest[0]:
+            figures.slowest = (outcome.seconds, label)
         if report and (i + 1) % 500 == 0:
             report(f"{i + 1} cases, {time.monotonic() - started:.0f} s")
-    return {
-        "cases": count, "seconds": time.monotonic() - started, "outcomes": dict(outcomes),
-        "slowest": slowest, "findings": findings, "peak_child_rss_mb": peak_child_rss_mb(),
-    }
+    figures.seconds = time.monotonic() - started
+    figures.peak_child_rss_mb = peak_child_rss_mb()
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -626,18 +628,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="loopdeck-fuzz-") as tmp:
         figures = fuzz(args.count, args.seed, Path(tmp), report=lambda line: print(line, flush=True))
-    print(f"cases: {figures['cases']} in {figures['seconds']:.1f} s "
-          f"({figures['seconds'] / max(1, figures['cases']) * 1000:.0f} ms each)")
-    for code, n in sorted(figures["outcomes"].items(), key=lambda item: -item[1]):
+    print(f"cases: {figures.cases} in {figures.seconds:.1f} s ({figures.seconds / max(1, figures.cases) * 1000:.0f} ms each)")
+    for code, n in figures.outcomes.most_common():
         print(f"  {code}: {n}")
-    print(f"slowest: {figures['slowest'][0]:.2f} s, {figures['slowest'][1]}")
-    print(f"peak child RSS: {figures['peak_child_rss_mb']:.0f} MB (includes the pages shared with this process)")
-    print(f"findings: {len(figures['findings'])}")
-    for line in figures["findings"]:
+    print(f"decoder crashes (DecodeFailed from a signal): {figures.crashes}")
+    print(f"slowest: {figures.slowest[0]:.2f} s, {figures.slowest[1]}")
+    print(f"peak child RSS: {figures.peak_child_rss_mb:.0f} MB (includes the pages shared with this process)")
+    print(f"findings: {len(figures.findings)}")
+    for line in figures.findings:
         print("  " + line)
-    return 1 if figures["findings"] else 0
+    return 1 if figures.findings else 0
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     sys.exit(main())
