@@ -10,7 +10,7 @@ import uuid
 from typing import Any, Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from console.api import idempotency
 from console.api.errors import REQUEST_ID_HEADER, ApiError, error_response
@@ -39,7 +39,11 @@ def envelope(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         if refusal is not None:
             response: HttpResponse = error_response(request, refusal)
         else:
-            response = idempotency.handle(request, lambda: view(request, *args, **kwargs))
+            try:
+                response = idempotency.handle(request, lambda: view(request, *args, **kwargs))
+            except Http404:
+                # Raised outside the API's own handlers (django-ninja's root view): JSON all the same.
+                response = not_found(request)
         if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
             allowed = response.get("Allow", "")
             response = error_response(request, ApiError(

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
 from console.models import ApiKey
@@ -32,9 +33,12 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         key, token = ApiKey.issue(form.cleaned_data["name"], request.user)
         form = ApiKeyForm()
-    return render(request, "api/keys.html", {
+    response = render(request, "api/keys.html", {
         "form": form, "token": token, "keys": ApiKey.objects.select_related("created_by"),
     }, status=400 if request.method == "POST" and form.errors else 200)
+    # The page that shows a new key once must not be kept by the browser or a proxy.
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 @login_required

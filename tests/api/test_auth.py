@@ -24,6 +24,7 @@ def test_requests_without_a_valid_key_get_401(header: str | None, client) -> Non
 def test_a_key_created_in_the_console_is_shown_once_and_stored_hashed(admin_client) -> None:  # noqa: ANN001
     page = admin_client.post("/api/keys/", {"name": "CMS importer"})
     assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]  # the one page with the key in clear is never cached
     token = re.search(r'id="new-token">(ld_[^<]+)<', page.content.decode()).group(1)
     key = ApiKey.objects.get(name="CMS importer")
     assert key.token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in key.token_hash
@@ -69,6 +70,7 @@ def test_every_response_carries_a_request_id(api, anonymous) -> None:  # noqa: A
 
 def test_unknown_paths_and_methods_answer_json(api) -> None:  # noqa: ANN001
     assert_error(api.get("/api/v1/no-such-thing"), 404, "ResourceNotFound")
+    assert_error(api.get("/api/v1/"), 404, "ResourceNotFound")  # django-ninja's own root view
     response = api.client.put("/api/v1/templates", headers=api._headers(None))
     assert_error(response, 405, "InvalidParameter")
     assert "GET" in response["Allow"]
