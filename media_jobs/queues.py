@@ -1,14 +1,24 @@
-"""The RQ queues and how jobs are put on them. Enqueues wait for the transaction to commit
-(django-rq's `on_db_commit` mode), so a worker never looks for a row that is not there yet."""
+"""The RQ queues and how jobs are put on them. Enqueues wait for the transaction to commit, so
+a worker never looks for a row that is not there yet.
+
+The database is the record of the work, Redis only the means of handing it out: when Redis does
+not answer at commit time, the enqueue is logged and dropped, and the reconciler queues the
+committed work once Redis is back (within RECONCILE_INTERVAL). A request that has committed its
+task or upload must not then fail with a 500 (and tempt the client to submit it twice)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Any
 
 import django_rq
 from django.conf import settings
 from django.db import transaction
+from redis.exceptions import RedisError
 from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
 
 ENCODE = "encode"
 LIGHT = "light"
@@ -24,9 +34,21 @@ def get_queue(name: str) -> Queue:
     return django_rq.get_queue(name)
 
 
+def _after_commit(queue_name: str, method: str, *args: Any, **options: Any) -> None:
+    """Call `queue.<method>(*args, **options)` once the transaction commits (at once outside one)."""
+    def enqueue() -> None:
+        try:
+            getattr(get_queue(queue_name), method)(*args, **options)
+        except RedisError as exc:
+            log.warning("Redis unavailable, job %s not queued (the reconciler will queue it): %s",
+                        options.get("job_id"), exc)
+
+    transaction.on_commit(enqueue)
+
+
 def enqueue_render(image_pk: int, job_id: str) -> None:
-    get_queue(ENCODE).enqueue(
-        "media_jobs.jobs.render_animated_image", image_pk,
+    _after_commit(
+        ENCODE, "enqueue", "media_jobs.jobs.render_animated_image", image_pk,
         job_id=job_id, job_timeout=settings.RENDER_TIMEOUT + 120,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         result_ttl=3600, failure_ttl=7 * 86400,
@@ -34,8 +56,8 @@ def enqueue_render(image_pk: int, job_id: str) -> None:
 
 
 def enqueue_prepare(video_pk: int, job_id: str) -> None:
-    get_queue(LIGHT).enqueue(
-        "media_jobs.jobs.prepare_video", video_pk,
+    _after_commit(
+        LIGHT, "enqueue", "media_jobs.jobs.prepare_video", video_pk,
         job_id=job_id, job_timeout=settings.PROBE_TIMEOUT * 3 + 60,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         result_ttl=3600, failure_ttl=7 * 86400,
@@ -49,11 +71,8 @@ def delivery_job_timeout() -> int:
 
 def enqueue_delivery(delivery_pk: int, job_id: str, at: datetime | None = None) -> None:
     """Queue a callback delivery after commit; with `at`, RQ's scheduler releases it then."""
-    queue = get_queue(CALLBACKS)
     options = {"job_id": job_id, "job_timeout": delivery_job_timeout(), "result_ttl": 600, "failure_ttl": 86400}
     if at is None:
-        queue.enqueue("media_jobs.callbacks.delivery.deliver", delivery_pk, **options)
+        _after_commit(CALLBACKS, "enqueue", "media_jobs.callbacks.delivery.deliver", delivery_pk, **options)
     else:
-        # enqueue_at bypasses django-rq's commit mode, so defer it by hand.
-        transaction.on_commit(lambda: queue.enqueue_at(at, "media_jobs.callbacks.delivery.deliver",
-                                                       delivery_pk, **options))
+        _after_commit(CALLBACKS, "enqueue_at", at, "media_jobs.callbacks.delivery.deliver", delivery_pk, **options)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.urls import reverse
 from rq import SimpleWorker
 
 from media_jobs import queues, services
-from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task
+from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video
 from tests.hardening.conftest import assert_nothing_lost, open_count, poll, ready_video
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -56,3 +57,31 @@ def test_every_task_finishes_after_redis_restarts_empty_mid_run(private_redis, s
     assert_nothing_lost(tasks, media_root)
     assert Task.objects.filter(pk__in=pks, status=Task.Status.FINISH).count() == TASKS
     assert time.monotonic() - crashed < 60
+
+
+def test_work_submitted_while_redis_is_down_is_accepted_and_done_once_it_is_back(
+    private_redis, slow_clip, tiny_clip, run_worker, supervised, admin_client, media_root
+):
+    video = ready_video(slow_clip, run_worker, "submitted during the outage")
+    template = AnimatedImageTemplate.objects.create(name="quick", format="webp", width=80, fps=5, duration=2)
+    run = supervised(workers=1, REDIS_URL=private_redis.url)
+
+    private_redis.crash()
+    # The database is the record of the work: the console answers as usual, not with a 500.
+    started = admin_client.post(reverse("console-video-processing", args=[video.public_id]),
+                                {"templates": [template.pk]})
+    assert started.status_code == 302, started.content[:500]
+    with tiny_clip.open("rb") as handle:
+        uploaded = admin_client.post(reverse("console-upload"), {"file": handle})
+    assert uploaded.status_code == 302, uploaded.content[:500]
+
+    private_redis.start()
+    restarted = time.monotonic()
+    task = Task.objects.get(video=video)
+    new_video = Video.objects.exclude(pk=video.pk).get()
+    poll(lambda: Task.objects.get(pk=task.pk).status == Task.Status.FINISH
+         and Video.objects.get(pk=new_video.pk).status == Video.Status.READY, 60,
+         "the task to finish and the upload to be ready", run)
+    print(f"\nsubmitted while Redis was down: task FINISH and upload READY {time.monotonic() - restarted:.1f} s "
+          "after Redis came back")
+    assert_nothing_lost([task], media_root)
