@@ -233,8 +233,31 @@ def render_animated_image(image_pk: int) -> str:
     return image.status
 
 
+SCRATCH_PREFIXES = ("loopdeck-render-", "loopdeck-prepare-")
+
+
+def _sweep_stale_scratch() -> None:
+    """Remove scratch folders that a killed work horse left in the temp folder (a SIGKILL or the
+    OOM killer skips its clean-up, and a half-written output can be large). No job lives longer
+    than its RQ timeout, so a folder twice that old belongs to nobody."""
+    cutoff = time.time() - 2 * (settings.RENDER_TIMEOUT + 120)
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if (entry.name.startswith(SCRATCH_PREFIXES) and entry.is_dir(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                log.info("removing %s, left by a job that was killed", entry.path)
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _render(image: AnimatedImage, job_id: str) -> None:
     video = image.video
+    _sweep_stale_scratch()
     with tempfile.TemporaryDirectory(prefix="loopdeck-render-") as tmp, local_copy(video.file) as source:
         out = Path(tmp) / f"out.{image.params.get('format', 'gif')}"
         with Heartbeat(image, job_id) as beat:
@@ -258,7 +281,11 @@ def _render(image: AnimatedImage, job_id: str) -> None:
 
 def _store(out: Path, name: str) -> str:
     """Save the finished output under its final name (the storage writes a temporary name and
-    renames it, so a full disk leaves nothing behind)."""
+    renames it, so a full disk leaves nothing behind). This render holds the image, so any
+    temporary file of the same name is a leftover of an earlier render killed while saving."""
+    remove_partials = getattr(default_storage, "remove_partials", None)
+    if remove_partials is not None and remove_partials(name):
+        log.info("removed the partial file(s) of %s left by a killed render", name)
     try:
         with out.open("rb") as handle:
             return default_storage.save(name, File(handle))

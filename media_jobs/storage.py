@@ -23,6 +23,9 @@ def valid_media_signature(name: str, signature: str) -> bool:
     return signing.constant_time_compare(media_signature(name), signature)
 
 
+PARTIAL_PREFIX = ".partial-"
+
+
 class AtomicFileSystemStorage(FileSystemStorage):
     """FileSystemStorage that writes to a temporary name in the target folder, then renames.
 
@@ -37,7 +40,9 @@ class AtomicFileSystemStorage(FileSystemStorage):
         full_path = self.path(name)
         directory = os.path.dirname(full_path)
         os.makedirs(directory, exist_ok=True)
-        fd, tmp_path = tempfile.mkstemp(prefix=".partial-", dir=directory)
+        # Named after the file it becomes, so the next writer of that name can clear a partial
+        # left by a writer that was killed (remove_partials).
+        fd, tmp_path = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.path.basename(full_path)}-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as handle:
                 if hasattr(content, "temporary_file_path"):
@@ -61,3 +66,22 @@ class AtomicFileSystemStorage(FileSystemStorage):
                 os.unlink(tmp_path)
             raise
         return str(name).replace("\\", "/")
+
+    def remove_partials(self, name: str) -> int:
+        """Delete temporary files a killed writer of `name` left behind. Only the holder of the
+        name may call this (a render that has claimed its image). Returns how many."""
+        full_path = self.path(name)
+        directory, base = os.path.split(full_path)
+        removed = 0
+        try:
+            entries = os.listdir(directory)
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            if entry.startswith(f"{PARTIAL_PREFIX}{base}-"):
+                try:
+                    os.unlink(os.path.join(directory, entry))
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed

@@ -1,0 +1,68 @@
+"""What a killed render leaves behind is cleared by the next one.
+
+A work horse killed while saving (SIGKILL, the OOM killer) leaves the storage's temporary file
+beside the output's final name, and its scratch folder (which holds the half-written output) in
+the temp folder. The re-render of the same image removes the first; any render removes scratch
+folders older than twice the job timeout. Both are recreated here as a kill leaves them: the
+moment of a kill inside a save is too short to hit reliably."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from media_jobs import jobs, services
+from media_jobs.models import AnimatedImage, AnimatedImageTemplate
+from tests.hardening.conftest import assert_nothing_lost, output_files, ready_video
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def scratch_dirs():
+    made: list[Path] = []
+
+    def make(age: float) -> Path:
+        path = Path(tempfile.gettempdir()) / f"loopdeck-render-{uuid.uuid4().hex}"
+        path.mkdir()
+        (path / "out.gif.tmp").write_bytes(b"GIF89a half of it")
+        then = time.time() - age
+        os.utime(path, (then, then))
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        if path.exists():
+            (path / "out.gif.tmp").unlink(missing_ok=True)
+            path.rmdir()
+
+
+def test_a_render_clears_what_a_killed_render_of_the_same_image_left(tiny_clip, run_worker, media_root,
+                                                                      scratch_dirs, settings):
+    video = ready_video(tiny_clip, run_worker, "leftovers")
+    template = AnimatedImageTemplate.objects.create(name="gif", format="gif", fps=10)
+    task = services.submit_task(video, [services.StepRequest(template)])
+    image = task.outputs.get()
+    final = media_root / jobs.output_name(image)
+    final.parent.mkdir(parents=True)
+    own_partial = final.with_name(f".partial-{final.name}-k1ll3d")
+    own_partial.write_bytes(b"GIF89a half of it")
+    other_partial = final.with_name(f".partial-{uuid.uuid4()}.gif-busy")  # another render, still saving
+    other_partial.write_bytes(b"GIF89a")
+    job_age = 2 * (settings.RENDER_TIMEOUT + 120)
+    orphaned, recent = scratch_dirs(job_age + 60), scratch_dirs(job_age - 60)
+
+    run_worker()
+    image.refresh_from_db()
+    assert image.status == AnimatedImage.Status.SUCCESS
+    assert not own_partial.exists() and other_partial.exists()
+    other_partial.unlink()
+    assert output_files(media_root) == [final]
+    assert not orphaned.exists() and recent.exists()
+    assert_nothing_lost([task], media_root)
