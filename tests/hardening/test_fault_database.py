@@ -1,7 +1,7 @@
 """The database away for a moment while workers finish renders and record their results.
 
 SQLite: another connection holds an exclusive lock (a backup, a long admin transaction), so every
-write waits. PostgreSQL: the render tables are locked, then every other connection is terminated
+write waits. PostgreSQL: the animated-image table is locked, then every other connection is terminated
 (what a restart or a failover does to its clients): the workers' next statements fail and must be
 tried again on a new connection. Either way the renders' results are recorded once the database
 is back, no output file is left without its row (or twice on disk), no event is lost, and no
@@ -44,8 +44,9 @@ def take_database_away(seconds: float) -> None:
     other = psycopg.connect(host=db["HOST"] or "localhost", port=db["PORT"] or 5432, user=db["USER"],
                             password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True)
     with other, other.transaction():
-        other.execute("LOCK TABLE media_jobs_animatedimage, media_jobs_task, media_jobs_event "
-                      "IN ACCESS EXCLUSIVE MODE")
+        # One table (every render step reads or writes it): locking several one after the other
+        # could deadlock with a worker's transaction that holds one of them.
+        other.execute("LOCK TABLE media_jobs_animatedimage IN ACCESS EXCLUSIVE MODE")
         time.sleep(seconds)
         other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
