@@ -319,6 +319,12 @@ def prepare_video(video_pk: int) -> str:
     if video is None or video.status != Video.Status.PROCESSING:
         return "skipped"
     Video.objects.filter(pk=video.pk).update(prepare_attempts=video.prepare_attempts + 1)
+    if not video.file:
+        # Only an import from a URL has no file yet; the reconciler sends it here once its
+        # download job is gone (lost with Redis, or its worker died).
+        services.fail_video(video, ErrorCode.DOWNLOAD_FAILED,
+                            "the download from the URL was interrupted before it finished; import it again")
+        return Video.Status.FAILED
     try:
         with tempfile.TemporaryDirectory(prefix="loopdeck-prepare-") as tmp, local_copy(video.file) as source:
             if not video.metadata:

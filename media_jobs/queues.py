@@ -64,6 +64,14 @@ def enqueue_prepare(video_pk: int, job_id: str) -> None:
     )
 
 
+def enqueue_fetch(video_pk: int, url: str, job_id: str) -> None:
+    _after_commit(
+        LIGHT, "enqueue", "console.api.imports.fetch_video", video_pk, url,
+        job_id=job_id, job_timeout=int(settings.URL_DOWNLOAD_TOTAL_TIMEOUT + settings.PROBE_TIMEOUT + 120),
+        result_ttl=3600, failure_ttl=7 * 86400,
+    )
+
+
 def delivery_job_timeout() -> int:
     """RQ's limit for one delivery: the request's own timeouts (connect, answer, excerpt) plus slack."""
     return int(settings.CALLBACK_TIMEOUT * 3) + 10

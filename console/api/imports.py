@@ -45,11 +45,7 @@ def start_import(url: str, title: str | None, workflow: Workflow | None) -> Vide
     # The reconciler watches prepare_job_id: while the download runs, the video is not "stuck".
     Video.objects.filter(pk=video.pk).update(prepare_job_id=job_id)
     video.prepare_job_id = job_id
-    queues.get_queue(queues.LIGHT).enqueue(
-        "console.api.imports.fetch_video", video.pk, url.strip(), job_id=job_id,
-        job_timeout=int(settings.URL_DOWNLOAD_TOTAL_TIMEOUT + settings.PROBE_TIMEOUT + 120),
-        result_ttl=3600, failure_ttl=7 * 86400,
-    )
+    queues.enqueue_fetch(video.pk, url.strip(), job_id)
     return video
 
 
