@@ -2,7 +2,8 @@
 
 The child is forked (it touches nothing but the encode core), limits its own address space,
 dies with its parent (PR_SET_PDEATHSIG), and reports progress and its outcome over a pipe.
-Outcomes map to named errors: a signal (segfault, abort, OOM kill) -> DecodeFailed; MemoryError
+Outcomes map to named errors: SIGTERM/SIGINT/SIGHUP (stopped from outside) -> WorkerLost, which
+may be retried; another signal (segfault, abort, OOM kill) -> DecodeFailed; MemoryError
 or the limit -> ResourceLimitExceeded; the timeout -> ProcessTimeout (the child is killed); an
 EncodeError in the child is re-raised as is; anything else -> InternalError with its message.
 
@@ -34,6 +35,7 @@ from .spec import RenderSpec
 _PR_SET_PDEATHSIG = 1
 _M_ARENA_MAX = -8
 _POLL_SECONDS = 0.2
+_STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -162,6 +164,11 @@ def _outcome_value(outcome: tuple | None, process) -> Any:
     if outcome is None:
         process.join(5)
         code = process.exitcode
+        if code is not None and -code in _STOP_SIGNALS:
+            # Someone stopped the work (a service manager's stop, a Ctrl-C): not the file's fault,
+            # so the job may run again.
+            raise EncodeError(ErrorCode.WORKER_LOST,
+                              f"the work was stopped by {_signal_name(-code)} before it finished")
         if code is not None and code < 0:
             signum = -code
             raise EncodeError(ErrorCode.DECODE_FAILED,

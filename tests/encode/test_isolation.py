@@ -102,3 +102,30 @@ def test_progress_from_the_child_arrives_in_the_parent(long_clip, tmp_path):
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions)
     assert fractions[-1] == pytest.approx(1.0)
+
+
+def test_a_child_stopped_from_outside_is_worker_lost_not_a_bad_file(long_clip, tmp_path):
+    import multiprocessing
+    import signal
+    import threading
+
+    def stop_the_child() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            children = multiprocessing.active_children()
+            if children:
+                time.sleep(0.2)  # let it get into the render
+                os.kill(children[0].pid, signal.SIGTERM)
+                return
+            time.sleep(0.01)
+
+    stopper = threading.Thread(target=stop_the_child)
+    stopper.start()
+    with pytest.raises(EncodeError) as excinfo:
+        render_isolated(long_clip, RenderSpec(format="gif", fps=30, palette_mode="per_frame"),
+                        tmp_path / "out.gif", timeout=60)
+    stopper.join()
+    # A service manager's stop is not the file's fault: the job may run again (not permanent).
+    assert excinfo.value.code == ErrorCode.WORKER_LOST
+    assert not excinfo.value.permanent
+    assert "SIGTERM" in excinfo.value.message
