@@ -25,7 +25,9 @@ PASSWORD = "correct horse battery staple"
 
 def production_env(tmp_path, **extra: str) -> dict[str, str]:
     """The README's production settings (behind a TLS-terminating proxy)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own switch (set in this process by then).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(
         DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS=HOST,
         SECURE_COOKIES="1", SECURE_SSL_REDIRECT="1", SECURE_HSTS_SECONDS="31536000",
