@@ -204,7 +204,9 @@ class WebpMuxer:
                           for i in range(threads)]
         self._frame_index = 0
         self._segment = -1
-        self._last: av.VideoFrame | None = None
+        self._last_given: av.VideoFrame | None = None
+        self._last_sent: av.VideoFrame | None = None
+        self._last_encoder: _EncoderThread | None = None
         self.written = 0
         self.milliseconds = 0
 
@@ -219,12 +221,19 @@ class WebpMuxer:
             if self._segment >= 0:
                 self._encoder(self._segment).put(("end",))
             self._segment = segment
-            if frame is self._last:
-                # A repeated picture must not be shared by two encoder threads: each sets its pts.
-                frame = _copy(frame)
-        self._last = frame
+        encoder = self._encoder(segment)
+        if frame is self._last_given:
+            # A picture repeats for consecutive slots as the same object. Each encoder thread sets
+            # the pts of what it encodes, so one object must never reach two of them: the thread
+            # that did not get the original gets its own copy, for the rest of the repeats too.
+            if encoder is not self._last_encoder:
+                self._last_sent = _copy(frame)
+            frame = self._last_sent
+        else:
+            self._last_given, self._last_sent = frame, frame
+        self._last_encoder = encoder
         pts, delay = timing
-        self._encoder(segment).put(("frame", segment, frame, pts, delay))
+        encoder.put(("frame", segment, frame, pts, delay))
         self.written += 1
         self.milliseconds += delay
 
