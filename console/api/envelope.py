@@ -1,5 +1,6 @@
-"""What wraps every API view: a request id on the response, a refusal of oversized bodies before
-they are read, Idempotency-Key handling, JSON for Django's own 405s, and one log line."""
+"""What wraps every API view: a request id on the response, Idempotency-Key handling, JSON for
+Django's own 405s, and one log line. Oversized bodies never get here: console.uploads refuses them
+from their headers, for the API and the console alike."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import time
 import uuid
 from typing import Any, Callable
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
 from console.api import idempotency
@@ -17,17 +17,6 @@ from console.api.errors import REQUEST_ID_HEADER, ApiError, error_response
 from media_jobs.encode import ErrorCode
 
 log = logging.getLogger("console.api")
-# Room for the multipart envelope and the form fields around the file.
-_BODY_SLACK = 1024 * 1024
-
-
-def _too_large(request: HttpRequest) -> ApiError | None:
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    limit = settings.MAX_UPLOAD_SIZE + _BODY_SLACK
-    if length.isdigit() and int(length) > limit:
-        return ApiError(ErrorCode.FILE_TOO_LARGE,
-                        f"the request body is larger than the {limit // (1024 * 1024)} MB limit")
-    return None
 
 
 def envelope(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -35,15 +24,11 @@ def envelope(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
         started = time.monotonic()
-        refusal = _too_large(request)
-        if refusal is not None:
-            response: HttpResponse = error_response(request, refusal)
-        else:
-            try:
-                response = idempotency.handle(request, lambda: view(request, *args, **kwargs))
-            except Http404:
-                # Raised outside the API's own handlers (django-ninja's root view): JSON all the same.
-                response = not_found(request)
+        try:
+            response: HttpResponse = idempotency.handle(request, lambda: view(request, *args, **kwargs))
+        except Http404:
+            # Raised outside the API's own handlers (django-ninja's root view): JSON all the same.
+            response = not_found(request)
         if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
             allowed = response.get("Allow", "")
             response = error_response(request, ApiError(
