@@ -87,15 +87,18 @@ class FrameSource:
         if threads and not stream.codec_context.is_open:
             stream.thread_type = "AUTO"
 
-    def slots(self, plan: SlotPlan) -> Iterator[tuple[int, av.VideoFrame]]:
-        """Yield (slot index, frame) for slots 0.. in order; the same frame may serve several slots.
+    def slots(self, plan: SlotPlan, first: int = 0,
+              seek: Fraction | None = None) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Yield (slot index, frame) for slots `first`.. in order; the same frame may serve several.
 
-        Stops early when the file ends before the plan is covered (`stats.ended_early`).
+        `seek` is where decoding starts (a key frame's time; default: the plan's start), for a
+        part of the plan decoded by a second decoder. Stops early when the file ends before the
+        plan is covered (`stats.ended_early`).
         """
-        k = 0
+        k = first
         prev: av.VideoFrame | None = None
         self._plan = plan
-        for t, frame in self._decoded(plan.start):
+        for t, frame in self._decoded(plan.start if seek is None else seek):
             while k < plan.count and t >= plan.boundary(k):
                 # Before the first frame arrives there is nothing earlier to show: it serves too.
                 yield k, prev if prev is not None else frame
@@ -278,3 +281,50 @@ class FrameSource:
         finally:
             if skipping:
                 context.skip_frame = "DEFAULT"
+
+
+def keyframe_split(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                   origin: Fraction, plan: SlotPlan, target: Fraction,
+                   min_slots: int) -> tuple[int, Fraction] | None:
+    """Where a second decoder can take over the plan: (first slot, key frame time) or None.
+
+    The key frame nearest `target` (seconds from the origin) such that both parts keep at least
+    `min_slots` slots. A slot whose boundary lies after the key frame shows that key frame or a
+    later frame, so the second decoder, starting there, decides it alone. Finding the key frames
+    costs two index seeks on `container`, which is left positioned anywhere.
+    """
+    best: tuple[int, Fraction] | None = None
+    for backward in (True, False):
+        t = _keyframe_near(container, stream, origin, target, backward)
+        if t is None:
+            continue
+        first = math.floor((t - plan.start) * plan.rate - Fraction(1, 2)) + 1
+        if min_slots <= first <= plan.count - min_slots and (best is None or abs(t - target) < abs(best[1] - target)):
+            best = (first, t)
+    return best
+
+
+def keyframe_before(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                    origin: Fraction, t: Fraction) -> Fraction | None:
+    """The time of the key frame decoding from `t` starts at, from the index; None if unknown."""
+    return _keyframe_near(container, stream, origin, t, backward=True)
+
+
+def _keyframe_near(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                   origin: Fraction, target: Fraction, backward: bool) -> Fraction | None:
+    """The time of the key frame at or before (or after) `target`, from the index; None if unknown."""
+    tb = stream.time_base
+    if tb is None:
+        return None
+    try:
+        container.seek(int((target + origin) / tb), stream=stream, backward=backward, any_frame=False)
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            # Without an index a seek may land anywhere: only a key frame with a time will do.
+            if not packet.is_keyframe or packet.pts is None:
+                return None
+            return Fraction(packet.pts) * tb - origin
+    except av.error.FFmpegError:
+        return None
+    return None

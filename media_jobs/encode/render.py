@@ -22,7 +22,7 @@ import av.container
 import av.error
 
 from .errors import EncodeError, ErrorCode
-from .frames import FrameSource, SlotPlan, to_fraction
+from .frames import FrameSource, SlotPlan, keyframe_before, keyframe_split, to_fraction
 from .geometry import Layout, plan_layout
 from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, chunk_frames, dither_in_order,
                   frame_format_args)
@@ -36,6 +36,12 @@ from .webp import WebpMuxer, webp_format
 from .webpfile import frame_durations
 
 T = TypeVar("T")
+
+# WebP with two decoders: each part keeps at least this many output frames (each starts with a
+# key frame of the source and of the animation).
+MIN_PART_SLOTS = 8
+# A second decoder holds its own reference and threading pictures: at 4K some 150 MB more.
+SECOND_DECODER_MAX_PIXELS = 2048 * 1152
 
 
 def temp_path_for(out: str | os.PathLike) -> str:
@@ -145,15 +151,11 @@ class _Job:
 
     def _scaled(self, first: tuple[int, av.VideoFrame], slots: Iterator, scaler: Scaler,
                 report: Callable[[float], None]) -> Iterator[av.VideoFrame]:
-        last_src = last_out = None
         emitted = 0
-        for k, frame in _chain(first, slots):
-            if frame is not last_src:
-                last_out = scaler(frame)
-                last_src = frame
+        for k, picture in _scale_each(first, slots, scaler):
             emitted = k + 1
             report(emitted / self.plan.count)
-            yield last_out
+            yield picture
         self.emitted = emitted
 
     def _layout(self, frame: av.VideoFrame) -> tuple[Layout, int]:
@@ -164,15 +166,125 @@ class _Job:
     # Formats ----------------------------------------------------------------------------------
 
     def run(self) -> _Written:
+        if self.spec.format == "webp" and self._wants_second_decoder():
+            return self._webp_two_decoders()
         slots, first, self.source = self._slots(self.container, self.stream)
         layout, rotate = self._layout(first[1])
         if self.spec.format == "webp":
             return self._webp(first, slots, layout, rotate)
         return self._gif(first, slots, layout, rotate)
 
+    def _wants_second_decoder(self) -> bool:
+        fmt = self.stream.codec_context.format
+        ctx = self.stream.codec_context
+        return not (self.plan.count < 2 * MIN_PART_SLOTS or (fmt is not None and _has_alpha(fmt.name))
+                    or ctx.width * ctx.height > SECOND_DECODER_MAX_PIXELS)
+
+    def _second_decoder(self, container: av.container.InputContainer) -> tuple[int, Fraction] | None:
+        """Where a decoder of the second opening `container` takes over the plan, if anywhere.
+
+        H.264 frame threads wait on each other's reference pictures, so one decoder keeps two
+        cores about 70 % busy; two decoders on different key frame intervals do not wait at all.
+        The second starts at the key frame nearest the middle of what is decoded (from the key
+        frame before the start), so both decode about as many frames.
+        """
+        stream = container.streams[self.stream.index]
+        end = self.plan.slot_time(self.plan.count)
+        first = keyframe_before(container, stream, self.origin, self.plan.start)
+        target = ((first if first is not None else self.plan.start) + end) / 2
+        return keyframe_split(container, stream, self.origin, self.plan, target, MIN_PART_SLOTS)
+
+    def _webp_two_decoders(self) -> _Written:
+        """Slots up to where a second decoder (in a thread) takes over are decoded here.
+
+        Each decoder hands its pictures to the muxer through a feed of its own. Should the second
+        decoder find nowhere to start, or no picture at all, this one goes on alone.
+        """
+        plan = self.plan
+        started = threading.Event()  # the second decoder has its first frame, or has none
+        stop = threading.Event()
+        lock = threading.Lock()
+        shared: dict = {"split": None, "second_first": None}
+
+        def setup(frame: av.VideoFrame) -> tuple[WebpMuxer, Scaler]:
+            """The muxer, made from whichever decoder's first frame comes first; a scaler."""
+            with lock:
+                if "muxer" not in shared:
+                    layout, rotate = self._layout(frame)
+                    fmt = webp_format(self.spec.lossless, _has_alpha(frame.format.name))
+                    parts = [0, shared["split"][0]] if shared["second_first"] is not None else [0]
+                    shared["muxer"] = WebpMuxer(
+                        self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
+                        lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
+                        count=plan.count, parts=parts, progress=self.report.stage(0, 0.97))
+                    shared["scaling"] = (layout, rotate, fmt)
+                return shared["muxer"], Scaler(*shared["scaling"])
+
+        def second_part() -> None:
+            try:
+                with open_input(self.path) as container:
+                    split = self._second_decoder(container)
+                    if split is None:
+                        started.set()
+                        return
+                    source = FrameSource(container, container.streams[self.stream.index], self.origin)
+                    slots = source.slots(plan, first=split[0], seek=split[1])
+                    first = next(slots, None)
+                    shared.update(split=split, second_first=first, second_source=source)
+                    started.set()
+                    if first is None:
+                        return
+                    muxer, scaler = setup(first[1])
+                    feed = muxer.feed(1)
+                    emitted = split[0]
+                    for k, picture in _scale_each(first, slots, scaler):
+                        if stop.is_set():
+                            return
+                        feed.write(k, picture)
+                        emitted = k + 1
+                    feed.end()
+                    shared["second_emitted"] = emitted
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the first part
+                shared["error"] = exc
+                started.set()
+
+        worker = threading.Thread(target=second_part, name="decode-2", daemon=True)
+        worker.start()
+        try:
+            slots, first, source1 = self._slots(self.container, self.stream)
+            started.wait()
+            if "error" in shared:
+                raise shared["error"]
+            together = shared["second_first"] is not None
+            first_slot = shared["split"][0] if together else plan.count
+            muxer, scaler = setup(first[1])
+            feed = muxer.feed(0)
+            first_emitted = 0
+            for k, picture in _scale_each(first, slots, scaler):
+                if k >= first_slot:
+                    break
+                feed.write(k, picture)
+                first_emitted = k + 1
+            feed.end()
+            worker.join()
+            if "error" in shared:
+                raise shared["error"]
+            second_done = together and first_emitted >= first_slot
+            self.emitted = shared["second_emitted"] if second_done else first_emitted
+            self.source = shared["second_source"] if second_done else source1
+            muxer.close()
+        except BaseException:
+            stop.set()
+            worker.join()
+            if "muxer" in shared:
+                shared["muxer"].abort()
+            raise
+        stored = frame_durations(self.tmp)
+        layout = shared["scaling"][0]
+        return _Written(len(stored), sum(stored), 1000, layout.out_w, layout.out_h)
+
     def _webp(self, first, slots, layout: Layout, rotate: int) -> _Written:
-        alpha = bool(first[1].format.name in ("bgra", "rgba", "argb", "abgr", "yuva420p", "pal8"))
-        fmt = webp_format(self.spec.lossless, alpha)
+        fmt = webp_format(self.spec.lossless, _has_alpha(first[1].format.name))
         muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
                           lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
                           count=self.plan.count, progress=self.report.stage(0, 0.97))
@@ -272,6 +384,21 @@ def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderR
         end_offset=round(end, 6),
         clipped=job.range.clipped or ended_early,
     )
+
+
+def _scale_each(first: tuple[int, av.VideoFrame], slots: Iterator,
+                scaler: Scaler) -> Iterator[tuple[int, av.VideoFrame]]:
+    """(slot, picture) for each slot; a source frame serving several slots is scaled once."""
+    last_src = last_out = None
+    for k, frame in _chain(first, slots):
+        if frame is not last_src:
+            last_out = scaler(frame)
+            last_src = frame
+        yield k, last_out
+
+
+def _has_alpha(pix_fmt: str) -> bool:
+    return pix_fmt in ("bgra", "rgba", "argb", "abgr", "yuva420p", "pal8")
 
 
 def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:

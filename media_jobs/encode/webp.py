@@ -4,13 +4,14 @@ libwebp treats YUV input as BT.601 limited range, so lossy frames are scaled str
 lossless frames are handed over as BGRA (libwebp's lossless mode is RGB).
 
 libwebp's animation encoder is single-threaded and keeps every encoded frame in memory until it
-assembles the file at the end. So the frames are cut into segments of a bounded length, each
-encoded by a fresh encoder into its own file, two segments at a time on two threads (FFmpeg
-releases the GIL while encoding), and the segments' frames are joined into one animation
-(`webpfile.join_animations`). Each segment starts with a key frame; with moving pictures a key
-frame costs what a difference frame does (measured: +0.01 % bytes for 2 segments of 1080p
-footage), and renders are only cut into more than two segments when the pictures waiting for the
-encoders would pass `SEGMENT_BUDGET_BYTES`.
+assembles the file at the end. So the frames are cut into segments, each encoded by a fresh
+encoder into its own file on one of two threads (FFmpeg releases the GIL while encoding), and the
+segments' frames are joined into one animation (`webpfile.join_animations`). Each segment starts
+with a key frame; with moving pictures a key frame costs what a difference frame does (measured:
++0.01 % bytes for 2 segments of 1080p footage).
+
+Pictures come from one or two producers (decoders), each handing over its slots in order. How
+the slots are cut into segments and which encoder takes each is `plan_segments`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ import math
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 import av.error
 
 from .scaler import OutputFormat
-from .timing import FrameClock
+from .timing import frame_ticks
 from .webpfile import ensure_animated, join_animations, set_total_duration
 
 COMPRESSION_LEVEL = 4  # libwebp "method": 4 is cwebp's default speed/size balance
@@ -37,7 +40,11 @@ SEGMENT_BUDGET_BYTES = 32 * 1024 * 1024
 # Below this many frames per segment the extra key frames would cost more than the speed-up.
 MIN_SEGMENT_FRAMES = 8
 FIRST_SHARE = 0.6
-_PUT_WAIT = 0.1
+# Frames moved to the other encoder to even out two decoders' ranges: fewer are not worth a key frame.
+MIN_MOVED_FRAMES = 4
+# Pictures queued for a segment its producer does not need to get ahead of.
+FEED_DEPTH = 8
+_WAIT = 0.1
 
 
 def webp_format(lossless: bool, alpha: bool) -> OutputFormat:
@@ -47,25 +54,93 @@ def webp_format(lossless: bool, alpha: bool) -> OutputFormat:
     return OutputFormat("yuva420p" if alpha else "yuv420p", bt601_limited=True)
 
 
-def segment_starts(count: int, width: int, height: int, fmt: OutputFormat) -> list[int]:
-    """The index of each segment's first frame.
+@dataclass(frozen=True)
+class SegmentPlan:
+    """Slots `start`..`end`-1, handed over by `producer`, encoded by `encoder`.
 
-    Two segments when both fit the budget: the first encoder starts on the first decoded
-    picture, the second only once decoding reaches its first frame, so the first segment takes
-    `FIRST_SHARE` of the frames (measured on 480x270 output: the encoders then finish within
-    20 ms of each other, 0.11 s apart with an even split). Longer renders are cut into segments
-    as long as the budget allows, handed to the two encoders in turn.
+    `depth` pictures may wait for the encoder: a whole segment when its producer must go on to
+    another segment while this one is encoded, a few otherwise.
+    """
+
+    start: int
+    end: int
+    producer: int
+    encoder: int
+    depth: int
+
+
+def _longest(width: int, height: int, fmt: OutputFormat) -> int:
+    """The longest segment whose pictures may all wait in a queue: each encoder has one such."""
+    frame_bytes = width * height * (4 if fmt.pix_fmt == "bgra" else 3 / 2)
+    return max(MIN_SEGMENT_FRAMES, int(SEGMENT_BUDGET_BYTES // (ENCODER_THREADS * max(1.0, frame_bytes))) - 1)
+
+
+def plan_segments(count: int, width: int, height: int, fmt: OutputFormat,
+                  parts: list[int] | None = None) -> list[SegmentPlan]:
+    """Cut `count` slots into segments and give each to an encoder.
+
+    `parts` are the first slots of the producers' ranges: `[0]` for one decoder, `[0, k]` when
+    a second decoder hands over slots from k on.
+
+    One producer: two segments when both fit the budget. The first encoder starts on the first
+    decoded picture, the second only once decoding reaches its first frame, so the first segment
+    takes `FIRST_SHARE` of the frames (measured on 480x270 output: the encoders then finish
+    within 20 ms of each other, 0.11 s apart with an even split). Longer renders are cut into
+    segments as long as the budget allows, handed to the two encoders in turn.
+
+    Two producers: each producer's range starts a segment on an encoder of its own. Ranges end
+    at the source's key frames, so they are rarely equal; the longer range's last frames then go
+    to the other encoder, which takes them after its own range, so both encode about as many
+    frames. Those frames are decoded early, so the segment before them is queued whole.
+
     Pictures with alpha are not cut: a segment's first frame may then cover only part of the
     canvas, and the join could not clear what the previous segment left around it.
     """
+    count = max(1, count)
     if fmt.pix_fmt == "yuva420p" or count < 2 * MIN_SEGMENT_FRAMES:
-        return [0]
-    frame_bytes = width * height * (4 if fmt.pix_fmt == "bgra" else 3 / 2)
-    longest = max(MIN_SEGMENT_FRAMES, int(SEGMENT_BUDGET_BYTES // (ENCODER_THREADS * max(1.0, frame_bytes))) - 1)
+        return [SegmentPlan(0, count, 0, 0, FEED_DEPTH)]
+    longest = _longest(width, height, fmt)
+    if parts and len(parts) == 2:
+        return _two_producers(count, parts[1], longest)
     if count <= 2 * longest:
-        first = min(longest, count - MIN_SEGMENT_FRAMES, math.ceil(count * FIRST_SHARE))
-        return [0, max(first, count - longest)]
-    return list(range(0, count, longest))
+        first = max(min(longest, count - MIN_SEGMENT_FRAMES, math.ceil(count * FIRST_SHARE)), count - longest)
+        return [SegmentPlan(0, first, 0, 0, first + 1), SegmentPlan(first, count, 0, 1, FEED_DEPTH)]
+    starts = list(range(0, count, longest))
+    ends = [*starts[1:], count]
+    return [SegmentPlan(a, b, 0, i % ENCODER_THREADS, b - a + 1) for i, (a, b) in enumerate(zip(starts, ends))]
+
+
+def _two_producers(count: int, split: int, longest: int) -> list[SegmentPlan]:
+    first, second = split, count - split
+    moved = abs(second - first) // 2
+    if moved < MIN_MOVED_FRAMES or max(first, second) - moved > longest:
+        return [SegmentPlan(0, split, 0, 0, FEED_DEPTH), SegmentPlan(split, count, 1, 1, FEED_DEPTH)]
+    if first < second:
+        cut = count - moved
+        return [SegmentPlan(0, split, 0, 0, FEED_DEPTH), SegmentPlan(split, cut, 1, 1, cut - split + 1),
+                SegmentPlan(cut, count, 1, 0, FEED_DEPTH)]
+    cut = split - moved
+    return [SegmentPlan(0, cut, 0, 0, cut + 1), SegmentPlan(cut, split, 0, 1, FEED_DEPTH),
+            SegmentPlan(split, count, 1, 1, FEED_DEPTH)]
+
+
+def encoder_orders(plans: list[SegmentPlan]) -> list[list[int]]:
+    """Each encoder's segments, in the order it takes them.
+
+    A producer's first segment comes first: it is what that producer hands over right away.
+    Each encoder then takes the rest in slot order. With producers handing over their slots in
+    order this never waits in a circle: the earliest unfinished segment's producer and encoder
+    have both finished everything before it.
+    """
+    producers_first = {}
+    for index, plan in enumerate(plans):
+        producers_first.setdefault(plan.producer, index)
+    firsts = set(producers_first.values())
+    orders: list[list[int]] = []
+    for encoder in sorted({plan.encoder for plan in plans}):
+        mine = [i for i, plan in enumerate(plans) if plan.encoder == encoder]
+        orders.append(sorted(mine, key=lambda i: (i not in firsts, i)))
+    return orders
 
 
 class _Segment:
@@ -117,11 +192,21 @@ class _Segment:
             pass
 
 
-class _EncoderThread:
-    """Encodes the segments handed to it, one after another, in a thread of its own."""
+class _Channel:
+    """One segment's queue, and whether its encoder has begun taking from it."""
 
-    def __init__(self, name: str, capacity: int, make_segment, encoded):
-        self._queue: queue.Queue = queue.Queue(maxsize=capacity)
+    def __init__(self, depth: int):
+        self.queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self.opened = threading.Event()
+        self.ended = False
+
+
+class _EncoderThread:
+    """Encodes its segments one after another, each from its own channel, in a thread of its own."""
+
+    def __init__(self, name: str, order: list[int], channels: list[_Channel], make_segment, encoded):
+        self._order = order
+        self._channels = channels
         self._make_segment = make_segment
         self._encoded = encoded
         self._stop = threading.Event()
@@ -129,49 +214,45 @@ class _EncoderThread:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def put(self, item: tuple) -> None:
-        """Hand over an item; re-raise the thread's error instead of waiting on a dead thread."""
-        while True:
-            if self.error is not None:
-                raise self.error
-            try:
-                self._queue.put(item, timeout=_PUT_WAIT)
-                return
-            except queue.Full:
-                continue
+    def check(self) -> None:
+        """Re-raise the thread's error, instead of waiting on a dead or stopped thread."""
+        if self.error is not None:
+            raise self.error
+        if self._stop.is_set():
+            raise RuntimeError("the WebP encoder was stopped")
 
     def _run(self) -> None:
         segment: _Segment | None = None
         try:
-            while not self._stop.is_set():
-                try:
-                    item = self._queue.get(timeout=_PUT_WAIT)
-                except queue.Empty:
-                    continue
-                kind = item[0]
-                if kind == "frame":
-                    _, index, frame, pts, delay = item
+            for index in self._order:
+                channel = self._channels[index]
+                channel.opened.set()
+                while True:
+                    try:
+                        item = channel.queue.get(timeout=_WAIT)
+                    except queue.Empty:
+                        if self._stop.is_set():
+                            return
+                        continue
+                    if item is None:
+                        break
+                    frame, pts, delay = item
                     if segment is None:
                         segment = self._make_segment(index)
                     segment.write(frame, pts, delay)
                     self._encoded()
-                elif kind == "end":
-                    if segment is not None:
-                        done, segment = segment, None
-                        done.close()
-                else:  # "stop"
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the muxer, which re-raises it
+                if segment is not None:
+                    done, segment = segment, None
+                    done.close()
+        except BaseException as exc:  # noqa: BLE001 - handed to the producers, which re-raise it
             self.error = exc
         finally:
             if segment is not None:
                 segment.abort()
 
     def finish(self) -> None:
-        self.put(("stop",))
         self._thread.join()
-        if self.error is not None:
-            raise self.error
+        self.check()
 
     def cancel(self) -> None:
         self._stop.set()
@@ -179,78 +260,85 @@ class _EncoderThread:
 
 
 class WebpMuxer:
-    """Encodes frames to an animated .webp with millisecond timestamps whose total is exact."""
+    """Encodes frames to an animated .webp with millisecond timestamps whose total is exact.
+
+    Pictures arrive through feeds, one per producing thread, each writing its slots in order:
+    the default `write` for a single producer, or `feed(p)` per producer when `parts` gives each
+    producer's first slot.
+    """
 
     def __init__(self, path: str, width: int, height: int, fmt: OutputFormat, *, quality: int,
                  lossless: bool, loop: int, play_rate: Fraction, count: int,
-                 progress: Callable[[float], None] | None = None):
+                 parts: list[int] | None = None, progress: Callable[[float], None] | None = None):
         self._path = path
         self._count = max(1, count)
         self._progress = progress
         self._lock = threading.Lock()
         self.encoded = 0
-        self._clock = FrameClock(count, play_rate, 1000)
-        self._starts = segment_starts(count, width, height, fmt)
-        longest = max(b - a for a, b in zip(self._starts, [*self._starts[1:], max(1, count)]))
+        self._ticks = frame_ticks(count, play_rate, 1000)
+        self.plans = plan_segments(count, width, height, fmt, parts)
+        self._starts = [plan.start for plan in self.plans]
+        self._channels = [_Channel(plan.depth) for plan in self.plans]
         self._parts: dict[int, str] = {}
 
         def make_segment(index: int) -> _Segment:
             part = f"{path}.{index}.seg"
-            self._parts[index] = part
+            with self._lock:
+                self._parts[index] = part
             return _Segment(part, width, height, fmt, quality=quality, lossless=lossless, loop=loop)
 
-        threads = min(ENCODER_THREADS, len(self._starts))
-        self._encoders = [_EncoderThread(f"webp-{i}", longest + 1, make_segment, self._frame_encoded)
-                          for i in range(threads)]
-        self._frame_index = 0
-        self._segment = -1
-        self._last_given: av.VideoFrame | None = None
-        self._last_sent: av.VideoFrame | None = None
-        self._last_encoder: _EncoderThread | None = None
-        self.written = 0
-        self.milliseconds = 0
+        self._encoders = [_EncoderThread(f"webp-{i}", order, self._channels, make_segment, self._frame_encoded)
+                          for i, order in enumerate(encoder_orders(self.plans))]
+        self._feeds: list[_Feed] = []
+        self._next = 0
+
+    def feed(self, producer: int = 0) -> _Feed:
+        """The writer for one producing thread."""
+        feed = _Feed(self, producer)
+        self._feeds.append(feed)
+        return feed
 
     def write(self, frame: av.VideoFrame) -> None:
-        index = self._frame_index
-        self._frame_index += 1
-        timing = self._clock.tick()
-        if timing is None:
-            return
-        segment = bisect.bisect_right(self._starts, index) - 1
-        if segment != self._segment:
-            if self._segment >= 0:
-                self._encoder(self._segment).put(("end",))
-            self._segment = segment
-        encoder = self._encoder(segment)
-        if frame is self._last_given:
-            # A picture repeats for consecutive slots as the same object. Each encoder thread sets
-            # the pts of what it encodes, so one object must never reach two of them: the thread
-            # that did not get the original gets its own copy, for the rest of the repeats too.
-            if encoder is not self._last_encoder:
-                self._last_sent = _copy(frame)
-            frame = self._last_sent
-        else:
-            self._last_given, self._last_sent = frame, frame
-        self._last_encoder = encoder
-        pts, delay = timing
-        encoder.put(("frame", segment, frame, pts, delay))
-        self.written += 1
-        self.milliseconds += delay
+        """The next slot's picture, from the only producer."""
+        if not self._feeds:
+            self.feed(0)
+        self._feeds[0].write(self._next, frame)
+        self._next += 1
 
     def _frame_encoded(self) -> None:
-        # Progress counts encoded frames: decoding runs up to a segment ahead of the encoders.
+        # Progress counts encoded frames: decoding runs ahead of the encoders.
         with self._lock:
             self.encoded += 1
             if self._progress is not None:
                 self._progress(self.encoded / self._count)
 
-    def _encoder(self, segment: int) -> _EncoderThread:
-        return self._encoders[segment % len(self._encoders)]
+    def _put(self, index: int, item: tuple | None) -> None:
+        """Queue an item for segment `index` once its encoder has begun on it."""
+        channel = self._channels[index]
+        encoder = self._encoders[self.plans[index].encoder]
+        while not channel.opened.wait(_WAIT):
+            encoder.check()
+        while True:
+            encoder.check()
+            try:
+                channel.queue.put(item, timeout=_WAIT)
+                return
+            except queue.Full:
+                continue
+
+    def _end(self, index: int) -> None:
+        with self._lock:
+            if self._channels[index].ended:
+                return
+            self._channels[index].ended = True
+        self._put(index, None)
 
     def close(self) -> None:
+        """Finish every segment and join them into the output; every producer must be done."""
         try:
-            if self._segment >= 0:
-                self._encoder(self._segment).put(("end",))
+            for feed in self._feeds:
+                feed.end()
+            self._end_the_rest()
             for encoder in self._encoders:
                 encoder.finish()
             parts = [self._parts[i] for i in sorted(self._parts)]
@@ -260,6 +348,23 @@ class WebpMuxer:
                 join_animations(parts, self._path)
         finally:
             self._remove_parts()
+
+    def _end_the_rest(self) -> None:
+        """End the segments no producer reached (the file ended early), whichever order the
+        encoders take them in: a segment only has room once its encoder is on it."""
+        pending = [i for i, channel in enumerate(self._channels) if not channel.ended]
+        while pending:
+            for index in list(pending):
+                try:
+                    self._channels[index].queue.put_nowait(None)
+                except queue.Full:
+                    continue
+                self._channels[index].ended = True
+                pending.remove(index)
+            if pending:
+                for encoder in self._encoders:
+                    encoder.check()
+                time.sleep(0.01)
 
     def abort(self) -> None:
         for encoder in self._encoders:
@@ -272,6 +377,46 @@ class WebpMuxer:
                 os.unlink(part)
             except FileNotFoundError:
                 pass
+
+
+class _Feed:
+    """Hands one producer's pictures, slot by slot in order, to each slot's segment."""
+
+    def __init__(self, muxer: WebpMuxer, producer: int):
+        self._muxer = muxer
+        self._producer = producer
+        self._segment = -1
+        self._last_given: av.VideoFrame | None = None
+        self._last_sent: av.VideoFrame | None = None
+
+    def write(self, k: int, frame: av.VideoFrame) -> None:
+        muxer = self._muxer
+        if k + 1 >= len(muxer._ticks):
+            return
+        pts, delay = muxer._ticks[k], muxer._ticks[k + 1] - muxer._ticks[k]
+        if delay <= 0:
+            return  # shorter than a millisecond of playback: the format cannot show it
+        segment = bisect.bisect_right(muxer._starts, k) - 1
+        if segment != self._segment:
+            if self._segment >= 0:
+                muxer._end(self._segment)
+                # A picture repeats for consecutive slots as the same object. Each encoder sets
+                # the pts of what it encodes, so one object must never reach two of them: a new
+                # segment gets its own copy of a picture the previous one had.
+                if frame is self._last_given:
+                    self._last_sent = _copy(frame)
+            self._segment = segment
+        if frame is self._last_given:
+            frame = self._last_sent
+        else:
+            self._last_given, self._last_sent = frame, frame
+        muxer._put(segment, (frame, pts, delay))
+
+    def end(self) -> None:
+        """This producer has handed over all it will."""
+        if self._segment >= 0:
+            self._muxer._end(self._segment)
+            self._segment = -1
 
 
 def _copy(frame: av.VideoFrame) -> av.VideoFrame:
