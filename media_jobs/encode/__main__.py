@@ -14,7 +14,6 @@ import typing
 from typing import Any, NoReturn, Sequence
 
 from .errors import EncodeError, ErrorCode
-from .isolate import probe_isolated, render_isolated, snapshot_isolated
 from .probe import probe
 from .render import render
 from .snapshot import snapshot
@@ -94,6 +93,8 @@ def _spec_from(args: argparse.Namespace) -> RenderSpec:
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Execute a command line and return what it prints."""
     args = build_parser().parse_args(argv)
+    if args.isolated:
+        from .isolate import probe_isolated, render_isolated, snapshot_isolated
     if args.command == "probe":
         info = probe_isolated(args.src) if args.isolated else probe(args.src)
         return info.to_dict()

@@ -166,8 +166,11 @@ class _Job:
     # Formats ----------------------------------------------------------------------------------
 
     def run(self) -> _Written:
-        if self.spec.format == "webp" and self._wants_second_decoder():
-            return self._webp_two_decoders()
+        if self._wants_second_decoder():
+            if self.spec.format == "webp":
+                return self._webp_two_decoders()
+            if self.spec.palette_mode != "per_frame" and self._keeps_frames():
+                return self._gif_kept_two_decoders()
         slots, first, self.source = self._slots(self.container, self.stream)
         layout, rotate = self._layout(first[1])
         if self.spec.format == "webp":
@@ -179,6 +182,16 @@ class _Job:
         ctx = self.stream.codec_context
         return not (self.plan.count < 2 * MIN_PART_SLOTS or (fmt is not None and _has_alpha(fmt.name))
                     or ctx.width * ctx.height > SECOND_DECODER_MAX_PIXELS)
+
+    def _keeps_frames(self) -> bool:
+        """Whether a global-palette GIF keeps its frames (one decode) rather than decoding twice,
+        judged before any frame is decoded: the larger output of either orientation."""
+        ctx = self.stream.codec_context
+        sar = frame_sar(None, self.stream)
+        display = (max(1, round(ctx.width * sar)), ctx.height)
+        area = max(layout.out_w * layout.out_h for layout in
+                   (plan_layout(self.spec, *display), plan_layout(self.spec, *reversed(display))))
+        return self.plan.count * area * 4 <= KEEP_BUDGET_BYTES
 
     def _second_decoder(self, container: av.container.InputContainer) -> tuple[int, Fraction] | None:
         """Where a decoder of the second opening `container` takes over the plan, if anywhere.
@@ -194,94 +207,139 @@ class _Job:
         target = ((first if first is not None else self.plan.start) + end) / 2
         return keyframe_split(container, stream, self.origin, self.plan, target, MIN_PART_SLOTS)
 
-    def _webp_two_decoders(self) -> _Written:
-        """Slots up to where a second decoder (in a thread) takes over are decoded here.
+    def _two_decoders(self, setup: Callable[[av.VideoFrame, list[int]], tuple[Layout, int, OutputFormat]],
+                      sink: Callable[[int, int, av.VideoFrame], None],
+                      end: Callable[[int], None]) -> _TwoDecoders:
+        """Start decoding the plan with two decoders, each in a thread of its own.
 
-        Each decoder hands its pictures to the muxer through a feed of its own. Should the second
-        decoder find nowhere to start, or no picture at all, this one goes on alone.
+        The first decodes from the start up to where the second (a second opening of the file)
+        takes over at a key frame. `setup(frame, parts)` runs once, with whichever decoder's first
+        frame comes first and the first slot of each part (`[0]` when the second decoder found
+        nowhere to start, or no picture: the first then goes on alone); it returns how to scale.
+        `sink(part, k, picture)` gets each slot's picture, in slot order within a part, from that
+        part's thread; `end(part)` follows a part's last picture.
         """
         plan = self.plan
+        run = _TwoDecoders()
         started = threading.Event()  # the second decoder has its first frame, or has none
-        stop = threading.Event()
         lock = threading.Lock()
-        shared: dict = {"split": None, "second_first": None}
+        state: dict = {"split": None, "second_first": None}
 
-        def setup(frame: av.VideoFrame) -> tuple[WebpMuxer, Scaler]:
-            """The muxer, made from whichever decoder's first frame comes first; a scaler."""
+        def scaler_for(frame: av.VideoFrame) -> Scaler:
             with lock:
-                if "muxer" not in shared:
-                    layout, rotate = self._layout(frame)
-                    fmt = webp_format(self.spec.lossless, _has_alpha(frame.format.name))
-                    parts = [0, shared["split"][0]] if shared["second_first"] is not None else [0]
-                    shared["muxer"] = WebpMuxer(
-                        self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
-                        lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
-                        count=plan.count, parts=parts, progress=self.report.stage(0, 0.97))
-                    shared["scaling"] = (layout, rotate, fmt)
-                return shared["muxer"], Scaler(*shared["scaling"])
+                if run.stopped.is_set():
+                    raise EncodeError(ErrorCode.INTERNAL_ERROR, "the render was stopped")
+                if "scaling" not in state:
+                    parts = [0, state["split"][0]] if state["second_first"] is not None else [0]
+                    state["scaling"] = setup(frame, parts)
+                return Scaler(*state["scaling"])
+
+        def feed(part: int, first, slots, stop_at: int) -> int:
+            emitted = 0
+            for k, picture in _scale_each(first, slots, scaler_for(first[1])):
+                if k >= stop_at or run.stopped.is_set():
+                    break
+                sink(part, k, picture)
+                emitted = k + 1
+            if not run.stopped.is_set():
+                end(part)
+            return emitted
+
+        def first_part() -> None:
+            slots, first, source = self._slots(self.container, self.stream)
+            started.wait()
+            together = state["second_first"] is not None
+            run.first = (feed(0, first, slots, state["split"][0] if together else plan.count), source)
 
         def second_part() -> None:
             try:
                 with open_input(self.path) as container:
                     split = self._second_decoder(container)
                     if split is None:
-                        started.set()
                         return
                     source = FrameSource(container, container.streams[self.stream.index], self.origin)
                     slots = source.slots(plan, first=split[0], seek=split[1])
                     first = next(slots, None)
-                    shared.update(split=split, second_first=first, second_source=source)
+                    state.update(split=split, second_first=first)
                     started.set()
-                    if first is None:
-                        return
-                    muxer, scaler = setup(first[1])
-                    feed = muxer.feed(1)
-                    emitted = split[0]
-                    for k, picture in _scale_each(first, slots, scaler):
-                        if stop.is_set():
-                            return
-                        feed.write(k, picture)
-                        emitted = k + 1
-                    feed.end()
-                    shared["second_emitted"] = emitted
-            except BaseException as exc:  # noqa: BLE001 - re-raised by the first part
-                shared["error"] = exc
+                    if first is not None:
+                        run.second = (split[0], feed(1, first, slots, plan.count), source)
+            finally:
                 started.set()
 
-        worker = threading.Thread(target=second_part, name="decode-2", daemon=True)
-        worker.start()
+        run.start(first_part, second_part)
+        return run
+
+    def _webp_two_decoders(self) -> _Written:
+        """WebP from two decoders, each handing its pictures to the muxer through a feed of its own."""
+        state: dict = {}
+
+        def setup(frame: av.VideoFrame, parts: list[int]) -> tuple[Layout, int, OutputFormat]:
+            layout, rotate = self._layout(frame)
+            fmt = webp_format(self.spec.lossless, _has_alpha(frame.format.name))
+            muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
+                              lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
+                              count=self.plan.count, parts=parts, progress=self.report.stage(0, 0.97))
+            state.update(muxer=muxer, feeds=[muxer.feed(0), muxer.feed(1)], layout=layout)
+            return layout, rotate, fmt
+
+        run = self._two_decoders(setup, lambda part, k, picture: state["feeds"][part].write(k, picture),
+                                 lambda part: state["feeds"][part].end())
         try:
-            slots, first, source1 = self._slots(self.container, self.stream)
-            started.wait()
-            if "error" in shared:
-                raise shared["error"]
-            together = shared["second_first"] is not None
-            first_slot = shared["split"][0] if together else plan.count
-            muxer, scaler = setup(first[1])
-            feed = muxer.feed(0)
-            first_emitted = 0
-            for k, picture in _scale_each(first, slots, scaler):
-                if k >= first_slot:
-                    break
-                feed.write(k, picture)
-                first_emitted = k + 1
-            feed.end()
-            worker.join()
-            if "error" in shared:
-                raise shared["error"]
-            second_done = together and first_emitted >= first_slot
-            self.emitted = shared["second_emitted"] if second_done else first_emitted
-            self.source = shared["second_source"] if second_done else source1
-            muxer.close()
+            self.emitted, self.source = run.wait()
+            state["muxer"].close()
         except BaseException:
-            stop.set()
-            worker.join()
-            if "muxer" in shared:
-                shared["muxer"].abort()
+            run.stopped.set()
+            if "muxer" in state:
+                state["muxer"].abort()  # a decoder waiting on an encoder gets an error and ends
+            run.stop()
+            if "muxer" in state:
+                state["muxer"].abort()  # made by a decoder meanwhile
             raise
         stored = frame_durations(self.tmp)
-        layout = shared["scaling"][0]
-        return _Written(len(stored), sum(stored), 1000, layout.out_w, layout.out_h)
+        return _Written(len(stored), sum(stored), 1000, state["layout"].out_w, state["layout"].out_h)
+
+    def _gif_kept_two_decoders(self) -> _Written:
+        """A global-palette GIF from two decoders: the palette takes the pictures in slot order."""
+        spec = self.spec
+        ordered = _InOrder()
+        state: dict = {}
+
+        def setup(frame: av.VideoFrame, parts: list[int]) -> tuple[Layout, int, OutputFormat]:
+            layout, rotate = self._layout(frame)
+            state["layout"] = layout
+            return layout, rotate, OutputFormat("bgra")
+
+        run = self._two_decoders(setup, ordered.put, ordered.end)
+        muxer: GifMuxer | None = None
+        try:
+            builder: PaletteBuilder | None = None
+            kept: list[av.VideoFrame] = []
+            report = self.report.stage(0, 0.6)
+            for picture in ordered.pictures(self.plan.count, run):
+                if builder is None:
+                    fmt_args = frame_format_args(picture)
+                    builder = PaletteBuilder(picture.width, picture.height, spec.colors, fmt_args)
+                builder.add(picture)
+                kept.append(picture)
+                report(len(kept) / self.plan.count)
+            _, self.source = run.wait()
+            self.emitted = len(kept)
+            if builder is None:
+                raise EncodeError(ErrorCode.DECODE_FAILED, "no picture could be decoded in the requested range")
+            palette = builder.palette()
+            w, h = state["layout"].out_w, state["layout"].out_h
+            muxer = GifMuxer(self.tmp, w, h, spec.loop, self.play_rate, self.plan.count)
+            dither_in_order(_reporting(kept, self.report.stage(0.6, 0.97)),
+                            lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer.write,
+                            chunk_frames(w, h))
+            muxer.close()
+        except BaseException:
+            run.stop()
+            if muxer is not None:
+                muxer.abort()
+            raise
+        return _Written(muxer.written, muxer.centiseconds, 100, w, h)
 
     def _webp(self, first, slots, layout: Layout, rotate: int) -> _Written:
         fmt = webp_format(self.spec.lossless, _has_alpha(first[1].format.name))
@@ -384,6 +442,93 @@ def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderR
         end_offset=round(end, 6),
         clipped=job.range.clipped or ended_early,
     )
+
+
+class _TwoDecoders:
+    """Two decoding threads. `wait` returns when both are done, or raises the first error at once
+    (the caller then unblocks whatever the other thread waits on, and calls `stop`)."""
+
+    def __init__(self):
+        self.stopped = threading.Event()
+        self.first: tuple[int, FrameSource] | None = None  # slots emitted, decoder
+        self.second: tuple[int, int, FrameSource] | None = None  # first slot, slots emitted, decoder
+        self.error: BaseException | None = None
+        self._threads: list[threading.Thread] = []
+        self._over = threading.Event()
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def start(self, *targets: Callable[[], None]) -> None:
+        self._running = len(targets)
+        for i, target in enumerate(targets):
+            thread = threading.Thread(target=self._guarded, args=(target,), name=f"decode-{i + 1}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _guarded(self, target: Callable[[], None]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by wait()
+            with self._lock:
+                if self.error is None:
+                    self.error = exc
+            self.stopped.set()
+            self._over.set()
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0:
+                    self._over.set()
+
+    def finished(self) -> bool:
+        return self._over.is_set()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        for thread in self._threads:
+            thread.join()
+
+    def wait(self) -> tuple[int, FrameSource | None]:
+        """Slots emitted (up to the first gap) and the decoder whose end decided the range's end."""
+        self._over.wait()
+        if self.error is not None:
+            raise self.error
+        for thread in self._threads:
+            thread.join()
+        emitted, source = self.first if self.first is not None else (0, None)
+        if self.second is not None and emitted >= self.second[0]:
+            emitted, source = self.second[1], self.second[2]
+        return emitted, source
+
+
+class _InOrder:
+    """Pictures handed over by two decoding threads, taken out in slot order."""
+
+    def __init__(self):
+        self._items: dict[int, av.VideoFrame] = {}
+        self._changed = threading.Condition()
+
+    def put(self, part: int, k: int, picture: av.VideoFrame) -> None:
+        with self._changed:
+            self._items[k] = picture
+            self._changed.notify()
+
+    def end(self, part: int) -> None:
+        with self._changed:
+            self._changed.notify()
+
+    def pictures(self, count: int, run: _TwoDecoders) -> Iterator[av.VideoFrame]:
+        """Slots 0.. in order, up to `count` or the first slot no decoder delivered."""
+        for k in range(count):
+            with self._changed:
+                while k not in self._items:
+                    if run.error is not None:
+                        raise run.error
+                    if run.finished():
+                        return
+                    self._changed.wait(0.05)
+                picture = self._items.pop(k)
+            yield picture
 
 
 def _scale_each(first: tuple[int, av.VideoFrame], slots: Iterator,

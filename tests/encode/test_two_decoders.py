@@ -1,0 +1,74 @@
+"""Two decoders over one range (the second from a key frame near the middle): same output as one."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+
+import pytest
+
+from media_jobs.encode import RenderSpec, render
+
+render_module = importlib.import_module("media_jobs.encode.render")
+
+
+def _splits(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Record where each render's second decoder took over (None: it found nowhere)."""
+    seen: list = []
+    real = render_module._Job._second_decoder
+
+    def recording(self, container):
+        seen.append(real(self, container))
+        return seen[-1]
+
+    monkeypatch.setattr(render_module._Job, "_second_decoder", recording)
+    return seen
+
+
+def _one_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_module, "SECOND_DECODER_MAX_PIXELS", 0)
+
+
+def _md5(path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("dither", ["bayer", "sierra2_4a"])
+def test_a_global_palette_gif_is_the_same_bytes_from_two_decoders(make_clip, tmp_path, monkeypatch, dither):
+    src = make_clip(seconds=4.0, fps=30, content="texture", gop=15)
+    spec = RenderSpec(format="gif", width=200, fps=15, start=0.4, duration=3.0, dither=dither)
+    with monkeypatch.context() as patch:
+        _one_decoder(patch)
+        one = render(src, spec, tmp_path / "one.gif")
+    with monkeypatch.context() as patch:
+        seen = _splits(patch)
+        two = render(src, spec, tmp_path / "two.gif")
+    assert len(seen) == 1 and seen[0] is not None, "the second decoder did not take part"
+    # The palette sees the frames in the same order, so every byte is the same.
+    assert _md5(tmp_path / "two.gif") == _md5(tmp_path / "one.gif")
+    assert (two.frames, two.duration, two.start_offset, two.end_offset) == (45, 3.0, 0.4, 3.4)
+    assert two.to_dict() == one.to_dict()
+
+
+def test_a_range_running_past_the_end_is_clipped_the_same_with_two_decoders(make_clip, tmp_path, monkeypatch):
+    src = make_clip(seconds=3.0, fps=30, content="texture", gop=15)
+    spec = RenderSpec(format="gif", width=160, fps=10, start=1.0, duration=5.0)
+    with monkeypatch.context() as patch:
+        _one_decoder(patch)
+        one = render(src, spec, tmp_path / "one.gif")
+    with monkeypatch.context() as patch:
+        seen = _splits(patch)
+        two = render(src, spec, tmp_path / "two.gif")
+    assert seen and seen[0] is not None
+    assert two.clipped and one.clipped
+    assert (two.frames, two.end_offset) == (one.frames, one.end_offset) == (20, 3.0)
+    assert _md5(tmp_path / "two.gif") == _md5(tmp_path / "one.gif")
+
+
+def test_webp_from_two_decoders_ends_where_the_file_ends(make_clip, tmp_path, monkeypatch):
+    src = make_clip(seconds=3.0, fps=30, content="texture", gop=15)
+    seen = _splits(monkeypatch)
+    result = render(src, RenderSpec(format="webp", width=160, fps=10, start=1.0, duration=5.0),
+                    tmp_path / "out.webp")
+    assert seen and seen[0] is not None
+    assert result.clipped and result.frames == 20 and result.duration == 2.0 and result.end_offset == 3.0
