@@ -2,8 +2,10 @@
 
 The pipeline: resolve the time range against the probed duration, seek and pick frames by
 timestamp (`frames`), scale/turn/crop in FFmpeg (`scaler`), then palette + dither + encode
-(`gif`) or encode (`webp`). Decoding runs in a second thread, overlapping the encoders. The file
-is written under a temporary name beside `out` and renamed into place only when complete.
+(`gif`) or encode (`webp`). Decoding runs in threads of its own, overlapping the encoders; where
+the source has a key frame inside the range, a second decoder takes the range from there (one
+H.264 decoder cannot keep two cores busy). The file is written under a temporary name beside `out`
+and renamed into place only when complete.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from .webpfile import frame_durations
 
 T = TypeVar("T")
 
-# WebP with two decoders: each part keeps at least this many output frames (each starts with a
-# key frame of the source and of the animation).
+# Two decoders: each part keeps at least this many output frames (for WebP each part starts a
+# key frame of the animation).
 MIN_PART_SLOTS = 8
 # A second decoder holds its own reference and threading pictures: at 4K some 150 MB more.
 SECOND_DECODER_MAX_PIXELS = 2048 * 1152
@@ -253,17 +255,24 @@ class _Job:
 
         def second_part() -> None:
             try:
-                with open_input(self.path) as container:
-                    split = self._second_decoder(container)
-                    if split is None:
-                        return
-                    source = FrameSource(container, container.streams[self.stream.index], self.origin)
-                    slots = source.slots(plan, first=split[0], seek=split[1])
-                    first = next(slots, None)
+                with open_input(self.path, reopen=True) as container:
+                    try:
+                        split = self._second_decoder(container)
+                        if split is None:
+                            return
+                        source = FrameSource(container, container.streams[self.stream.index], self.origin)
+                        slots = source.slots(plan, first=split[0], seek=split[1])
+                        first = next(slots, None)
+                    except (EncodeError, av.error.FFmpegError):
+                        return  # the first decoder can do without it
                     state.update(split=split, second_first=first)
                     started.set()
                     if first is not None:
                         run.second = (split[0], feed(1, first, slots, plan.count), source)
+            except (EncodeError, av.error.FFmpegError):
+                if not started.is_set():
+                    return  # the second opening failed: the first decoder can do without it
+                raise
             finally:
                 started.set()
 

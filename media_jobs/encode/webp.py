@@ -127,10 +127,9 @@ def _two_producers(count: int, split: int, longest: int) -> list[SegmentPlan]:
 def encoder_orders(plans: list[SegmentPlan]) -> list[list[int]]:
     """Each encoder's segments, in the order it takes them.
 
-    A producer's first segment comes first: it is what that producer hands over right away.
-    Each encoder then takes the rest in slot order. With producers handing over their slots in
-    order this never waits in a circle: the earliest unfinished segment's producer and encoder
-    have both finished everything before it.
+    A producer's first segment comes first: it is what that producer hands over right away, and
+    it waits on nothing else. Each encoder then takes the rest in slot order, as each producer
+    hands them over, so no producer and encoder wait on each other in a circle.
     """
     producers_first = {}
     for index, plan in enumerate(plans):

@@ -72,3 +72,48 @@ def test_webp_from_two_decoders_ends_where_the_file_ends(make_clip, tmp_path, mo
                     tmp_path / "out.webp")
     assert seen and seen[0] is not None
     assert result.clipped and result.frames == 20 and result.duration == 2.0 and result.end_offset == 3.0
+
+
+def test_when_the_second_opening_fails_one_decoder_renders_it_all(make_clip, tmp_path, monkeypatch):
+    src = make_clip(seconds=4.0, fps=30, content="texture", gop=15)
+    real_open = render_module.open_input
+    opened: list[str] = []
+
+    def second_open_fails(path, **kwargs):
+        opened.append(str(path))
+        if len(opened) == 2:
+            raise render_module.EncodeError(render_module.ErrorCode.RESOURCE_NOT_FOUND, "gone")
+        return real_open(path, **kwargs)
+
+    monkeypatch.setattr(render_module, "open_input", second_open_fails)
+    for fmt in ("webp", "gif"):
+        opened.clear()
+        result = render(src, RenderSpec(format=fmt, width=160, fps=15, duration=3.0), tmp_path / f"out.{fmt}")
+        assert len(opened) == 2
+        assert (result.frames, result.duration, result.clipped) == (45, 3.0, False)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("fmt", ["webp", "gif"])
+@pytest.mark.parametrize("failing", ["decode-1", "decode-2"])
+def test_a_decoder_failing_midway_fails_the_render_without_a_hang_or_a_file(make_clip, tmp_path, monkeypatch,
+                                                                          fmt, failing):
+    import threading
+
+    src = make_clip(seconds=4.0, fps=30, content="texture", gop=15)
+    real_scale_each = render_module._scale_each
+
+    def failing_scale_each(first, slots, scaler):
+        for n, item in enumerate(real_scale_each(first, slots, scaler)):
+            if n == 5 and threading.current_thread().name == failing:
+                raise render_module.EncodeError(render_module.ErrorCode.DECODE_FAILED, "broken picture")
+            yield item
+
+    monkeypatch.setattr(render_module, "_scale_each", failing_scale_each)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    before = threading.active_count()
+    with pytest.raises(render_module.EncodeError, match="broken picture"):
+        render(src, RenderSpec(format=fmt, width=160, fps=15, duration=3.5), out_dir / f"out.{fmt}")
+    assert list(out_dir.iterdir()) == []
+    assert threading.active_count() == before  # decoders and encoders all ended
