@@ -15,6 +15,7 @@ import os
 import queue
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -409,17 +410,20 @@ class _Job:
         builder = PaletteBuilder(w, h, spec.colors)
         for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45)), _depth(w, h)):
             builder.add(frame)
-        palette = builder.palette()
-        planned = self.emitted
-        # Decode again from the same container (a second one would hold a second decoder's
-        # frame pool, which at 4K is hundreds of MB).
-        self.container.seek(0, stream=self.stream, backward=True)
-        self.stream.codec_context.flush_buffers()
-        slots2, first2, _ = self._slots(self.container, self.stream)
-        frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
-        dither_in_order(_threaded(_take(frames, planned), _depth(w, h)),
-                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette), muxer.write,
-                        chunk_frames(w, h))
+        # The palette is worked out on one core while the second pass starts decoding on the
+        # other; the ditherers wait for it (as many pictures queue meanwhile as while dithering).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gif-palette") as palette_pool:
+            palette = palette_pool.submit(builder.palette)
+            planned = self.emitted
+            # Decode again from the same container (a second one would hold a second decoder's
+            # frame pool, which at 4K is hundreds of MB).
+            self.container.seek(0, stream=self.stream, backward=True)
+            self.stream.codec_context.flush_buffers()
+            slots2, first2, _ = self._slots(self.container, self.stream)
+            frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
+            dither_in_order(_threaded(_take(frames, planned), _depth(w, h)),
+                            lambda: Ditherer(w, h, spec.dither, spec.colors, palette.result()), muxer.write,
+                            chunk_frames(w, h))
         self.emitted = min(self.emitted, planned)
 
 def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderResult:
