@@ -88,10 +88,11 @@ def plan_segments(count: int, width: int, height: int, fmt: OutputFormat,
     within 20 ms of each other, 0.11 s apart with an even split). Longer renders are cut into
     segments as long as the budget allows, handed to the two encoders in turn.
 
-    Two producers: each producer's range starts a segment on an encoder of its own. Ranges end
-    at the source's key frames, so they are rarely equal; the longer range's last frames then go
-    to the other encoder, which takes them after its own range, so both encode about as many
-    frames. Those frames are decoded early, so the segment before them is queued whole.
+    Two producers: each producer's range goes to an encoder of its own, cut into segments as
+    long as the budget allows. Ranges end at the source's key frames, so they are rarely equal;
+    when both fit a segment, the longer range's last frames go to the other encoder, which takes
+    them after its own range, so both encode about as many frames. Those frames are decoded
+    early, so the segment before them is queued whole.
 
     Pictures with alpha are not cut: a segment's first frame may then cover only part of the
     canvas, and the join could not clear what the previous segment left around it.
@@ -113,15 +114,23 @@ def plan_segments(count: int, width: int, height: int, fmt: OutputFormat,
 def _two_producers(count: int, split: int, longest: int) -> list[SegmentPlan]:
     first, second = split, count - split
     moved = abs(second - first) // 2
-    if moved < MIN_MOVED_FRAMES or max(first, second) - moved > longest:
-        return [SegmentPlan(0, split, 0, 0, FEED_DEPTH), SegmentPlan(split, count, 1, 1, FEED_DEPTH)]
-    if first < second:
-        cut = count - moved
-        return [SegmentPlan(0, split, 0, 0, FEED_DEPTH), SegmentPlan(split, cut, 1, 1, cut - split + 1),
-                SegmentPlan(cut, count, 1, 0, FEED_DEPTH)]
-    cut = split - moved
-    return [SegmentPlan(0, cut, 0, 0, cut + 1), SegmentPlan(cut, split, 0, 1, FEED_DEPTH),
-            SegmentPlan(split, count, 1, 1, FEED_DEPTH)]
+    if moved >= MIN_MOVED_FRAMES and max(first, second) - moved <= longest:
+        if first < second:
+            cut = count - moved
+            return [SegmentPlan(0, split, 0, 0, FEED_DEPTH), SegmentPlan(split, cut, 1, 1, cut - split + 1),
+                    SegmentPlan(cut, count, 1, 0, FEED_DEPTH)]
+        cut = split - moved
+        return [SegmentPlan(0, cut, 0, 0, cut + 1), SegmentPlan(cut, split, 0, 1, FEED_DEPTH),
+                SegmentPlan(split, count, 1, 1, FEED_DEPTH)]
+    # Each producer's range on its own encoder, in segments of at most `longest` frames: a
+    # segment's encoded frames stay in memory until it closes, so memory does not grow with the
+    # clip's length.
+    plans = []
+    for producer, (start, end) in enumerate(((0, split), (split, count))):
+        pieces = math.ceil((end - start) / longest)
+        bounds = [start + round(i * (end - start) / pieces) for i in range(pieces + 1)]
+        plans += [SegmentPlan(a, b, producer, producer, FEED_DEPTH) for a, b in zip(bounds, bounds[1:])]
+    return plans
 
 
 def encoder_orders(plans: list[SegmentPlan]) -> list[list[int]]:

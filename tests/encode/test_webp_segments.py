@@ -75,8 +75,16 @@ def test_two_decoders_each_feed_an_encoder_and_the_longer_range_lends_its_end():
     plans = webp.plan_segments(100, 480, 270, YUV, parts=[0, 60])
     assert _ranges(plans) == [(0, 50, 0, 0), (50, 60, 0, 1), (60, 100, 1, 1)]
     assert webp.encoder_orders(plans) == [[0], [2, 1]]
-    # Past the budget nothing is lent: the lent frames would wait behind a whole queued segment.
-    assert len(webp.plan_segments(1000, 1280, 720, YUV, parts=[0, 300])) == 2
+    # Past the budget nothing is lent (the lent frames would wait behind a whole queued segment),
+    # and each range is cut into segments no longer than the budget's, so that the encoded frames
+    # a segment holds until it closes do not grow with the clip.
+    plans = webp.plan_segments(1000, 1280, 720, YUV, parts=[0, 300])
+    longest = max(p.end - p.start for p in plans)
+    assert 2 * (longest + 1) * 1280 * 720 * 3 / 2 <= webp.SEGMENT_BUDGET_BYTES
+    assert [(p.producer, p.encoder) for p in plans] == sorted((p.producer, p.producer) for p in plans)
+    assert [p.start for p in plans if p.producer == 1][0] == 300 and plans[-1].end == 1000
+    assert all(a.end == b.start for a, b in zip(plans, plans[1:]))
+    assert webp.encoder_orders(plans) == [[i for i, p in enumerate(plans) if p.encoder == e] for e in (0, 1)]
 
 
 def test_two_decoders_show_the_same_frames_for_the_same_time_as_one(make_clip, tmp_path, monkeypatch):
