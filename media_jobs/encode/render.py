@@ -170,10 +170,15 @@ class _Job:
 
     def run(self) -> _Written:
         if self._wants_second_decoder():
-            if self.spec.format == "webp":
-                return self._webp_two_decoders()
-            if self.spec.palette_mode != "per_frame" and self._keeps_frames():
-                return self._gif_kept_two_decoders()
+            try:
+                if self.spec.format == "webp":
+                    return self._webp_two_decoders()
+                if self.spec.palette_mode != "per_frame" and self._keeps_frames():
+                    return self._gif_kept_two_decoders()
+            except _SecondDecoderFoundNothing:
+                # Rare (a key frame in the index that decodes to nothing): all over, one decoder.
+                self.container.seek(0, stream=self.stream, backward=True)
+                self.stream.codec_context.flush_buffers()
         slots, first, self.source = self._slots(self.container, self.stream)
         layout, rotate = self._layout(first[1])
         if self.spec.format == "webp":
@@ -218,23 +223,23 @@ class _Job:
         The first decodes from the start up to where the second (a second opening of the file)
         takes over at a key frame. `setup(frame, parts)` runs once, with whichever decoder's first
         frame comes first and the first slot of each part (`[0]` when the second decoder found
-        nowhere to start, or no picture: the first then goes on alone); it returns how to scale.
+        nowhere to start: the first then goes on alone); it returns how to scale.
         `sink(part, k, picture)` gets each slot's picture, in slot order within a part, from that
-        part's thread; `end(part)` follows a part's last picture.
+        part's thread; `end(part)` follows a part's last picture. Should the second decoder find
+        no picture where it starts, `wait` raises `_SecondDecoderFoundNothing`.
         """
         plan = self.plan
         run = _TwoDecoders()
-        started = threading.Event()  # the second decoder has its first frame, or has none
+        decided = threading.Event()  # where the second decoder starts is known (or that it does not)
         lock = threading.Lock()
-        state: dict = {"split": None, "second_first": None}
+        state: dict = {"split": None}
 
         def scaler_for(frame: av.VideoFrame) -> Scaler:
             with lock:
                 if run.stopped.is_set():
                     raise EncodeError(ErrorCode.INTERNAL_ERROR, "the render was stopped")
                 if "scaling" not in state:
-                    parts = [0, state["split"][0]] if state["second_first"] is not None else [0]
-                    state["scaling"] = setup(frame, parts)
+                    state["scaling"] = setup(frame, [0, state["split"][0]] if state["split"] else [0])
                 return Scaler(*state["scaling"])
 
         def feed(part: int, first, slots, stop_at: int) -> int:
@@ -250,32 +255,32 @@ class _Job:
 
         def first_part() -> None:
             slots, first, source = self._slots(self.container, self.stream)
-            started.wait()
-            together = state["second_first"] is not None
-            run.first = (feed(0, first, slots, state["split"][0] if together else plan.count), source)
+            decided.wait()
+            run.first = (feed(0, first, slots, state["split"][0] if state["split"] else plan.count), source)
 
         def second_part() -> None:
             try:
                 with open_input(self.path, reopen=True) as container:
                     try:
                         split = self._second_decoder(container)
-                        if split is None:
-                            return
-                        source = FrameSource(container, container.streams[self.stream.index], self.origin)
-                        slots = source.slots(plan, first=split[0], seek=split[1])
-                        first = next(slots, None)
                     except (EncodeError, av.error.FFmpegError):
-                        return  # the first decoder can do without it
-                    state.update(split=split, second_first=first)
-                    started.set()
-                    if first is not None:
-                        run.second = (split[0], feed(1, first, slots, plan.count), source)
+                        split = None  # the first decoder can do without it
+                    state["split"] = split
+                    decided.set()
+                    if split is None:
+                        return
+                    source = FrameSource(container, container.streams[self.stream.index], self.origin)
+                    slots = source.slots(plan, first=split[0], seek=split[1])
+                    first = next(slots, None)
+                    if first is None:
+                        raise _SecondDecoderFoundNothing()
+                    run.second = (split[0], feed(1, first, slots, plan.count), source)
             except (EncodeError, av.error.FFmpegError):
-                if not started.is_set():
+                if not decided.is_set():
                     return  # the second opening failed: the first decoder can do without it
                 raise
             finally:
-                started.set()
+                decided.set()
 
         run.start(first_part, second_part)
         return run
@@ -455,6 +460,10 @@ def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderR
         end_offset=round(end, 6),
         clipped=job.range.clipped or ended_early,
     )
+
+
+class _SecondDecoderFoundNothing(Exception):
+    """The second decoder's key frame gave no picture; the first decoder did not go on past it."""
 
 
 class _TwoDecoders:

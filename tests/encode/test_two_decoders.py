@@ -117,3 +117,23 @@ def test_a_decoder_failing_midway_fails_the_render_without_a_hang_or_a_file(make
         render(src, RenderSpec(format=fmt, width=160, fps=15, duration=3.5), out_dir / f"out.{fmt}")
     assert list(out_dir.iterdir()) == []
     assert threading.active_count() == before  # decoders and encoders all ended
+
+
+@pytest.mark.parametrize("fmt", ["webp", "gif"])
+def test_a_second_decoder_that_finds_no_picture_means_one_decoder_renders_it_all(make_clip, tmp_path,
+                                                                                  monkeypatch, fmt):
+    src = make_clip(seconds=4.0, fps=30, content="texture", gop=15)
+    real_slots = render_module.FrameSource.slots
+    calls: list = []
+
+    def nothing_after_a_seek(self, plan, first=0, seek=None):
+        calls.append(seek)
+        if seek is not None:
+            return iter(())  # the key frame the index names decodes to nothing
+        return real_slots(self, plan, first, seek)
+
+    monkeypatch.setattr(render_module.FrameSource, "slots", nothing_after_a_seek)
+    result = render(src, RenderSpec(format=fmt, width=160, fps=15, duration=3.0), tmp_path / f"out.{fmt}")
+    assert any(seek is not None for seek in calls), "the second decoder did not try"
+    assert (result.frames, result.duration, result.end_offset, result.clipped) == (45, 3.0, 3.0, False)
+    assert [p.name for p in tmp_path.iterdir()] == [f"out.{fmt}"]
