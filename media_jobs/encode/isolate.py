@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import multiprocessing
 import os
 import resource
@@ -58,6 +59,9 @@ def _address_space_bytes() -> int:
 
 def _prepare_child(parent_pid: int, memory_limit_mb: int) -> None:
     """Tie the child's life to the parent's and cap its memory."""
+    # Never collect what the parent left in reference cycles: freeing a decoder the parent had
+    # not freed yet joins FFmpeg threads that do not exist in this process, which hangs forever.
+    gc.freeze()
     libc = _libc()
     if libc is not None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

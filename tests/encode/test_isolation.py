@@ -129,3 +129,45 @@ def test_a_child_stopped_from_outside_is_worker_lost_not_a_bad_file(long_clip, t
     assert excinfo.value.code == ErrorCode.WORKER_LOST
     assert not excinfo.value.permanent
     assert "SIGTERM" in excinfo.value.message
+
+
+def _collect_and_render(src, out):
+    import gc
+
+    gc.collect()  # what the child's own garbage collection would do at some point
+    return render(src, RenderSpec(format="gif", width=64, fps=10), out)
+
+
+@pytest.mark.timeout(60)
+def test_a_decoder_the_parent_left_in_a_reference_cycle_does_not_hang_the_child(make_clip, tmp_path):
+    """A forked child that collected the parent's unreachable decoder would join FFmpeg threads
+    that exist only in the parent, and hang until the timeout."""
+    import gc
+
+    import av
+
+    src = make_clip(seconds=2.0, fps=30)
+
+    class Holder:
+        pass
+
+    gc.disable()  # the cycle must still be there when the child starts
+    try:
+        container = av.open(str(src))
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"  # frame threads: they exist only in this process
+        for i, _ in enumerate(container.decode(stream)):
+            if i > 5:
+                break
+        container.close()
+        holder = Holder()
+        holder.cycle, holder.stream = holder, stream
+        del holder, stream, container
+        started = time.monotonic()
+        result = isolate.run_isolated(_collect_and_render, src, tmp_path / "out.gif", timeout=20,
+                                      memory_limit_mb=2048)
+        assert result.frames == 20
+        assert time.monotonic() - started < 10
+    finally:
+        gc.enable()
+        gc.collect()
