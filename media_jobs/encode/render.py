@@ -32,7 +32,7 @@ from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, chunk_f
 from .probe import Orientation, frame_sar, rotation_cw
 from .results import RenderResult
 from .scaler import OutputFormat, Scaler
-from .source import estimate_duration, open_input, pick_video_stream, time_origin
+from .source import estimate_duration, open_input, open_sized, pick_video_stream, time_origin
 from .spec import OUTPUT_FRAMES_MAX, RenderSpec, TimeRange
 from .timing import Progress
 from .webp import WebpMuxer, webp_format
@@ -82,7 +82,7 @@ def render_to_temp(path: str | os.PathLike, spec: RenderSpec, out: str | os.Path
         raise EncodeError(ErrorCode.RESOURCE_NOT_FOUND, f"the output directory does not exist: {directory}")
     report = Progress(progress)
     try:
-        with open_input(path) as container:
+        with open_sized(path) as container:
             job = _Job(path, container, spec, tmp, report)
             written = job.run()
     except EncodeError:
@@ -175,8 +175,8 @@ class _Job:
                     return self._webp_two_decoders()
                 if self.spec.palette_mode != "per_frame" and self._keeps_frames():
                     return self._gif_kept_two_decoders()
-            except _SecondDecoderFoundNothing:
-                # Rare (a key frame in the index that decodes to nothing): all over, one decoder.
+            except _OneDecoderOnly:
+                # Found out only once decoding: all over again, with one decoder.
                 self.container.seek(0, stream=self.stream, backward=True)
                 self.stream.codec_context.flush_buffers()
         slots, first, self.source = self._slots(self.container, self.stream)
@@ -226,7 +226,7 @@ class _Job:
         nowhere to start: the first then goes on alone); it returns how to scale.
         `sink(part, k, picture)` gets each slot's picture, in slot order within a part, from that
         part's thread; `end(part)` follows a part's last picture. Should the second decoder find
-        no picture where it starts, `wait` raises `_SecondDecoderFoundNothing`.
+        no picture where it starts, `wait` raises `_OneDecoderOnly`.
         """
         plan = self.plan
         run = _TwoDecoders()
@@ -260,7 +260,7 @@ class _Job:
 
         def second_part() -> None:
             try:
-                with open_input(self.path, reopen=True) as container:
+                with open_input(self.path, light=True) as container:
                     try:
                         split = self._second_decoder(container)
                     except (EncodeError, av.error.FFmpegError):
@@ -273,7 +273,7 @@ class _Job:
                     slots = source.slots(plan, first=split[0], seek=split[1])
                     first = next(slots, None)
                     if first is None:
-                        raise _SecondDecoderFoundNothing()
+                        raise _OneDecoderOnly()
                     run.second = (split[0], feed(1, first, slots, plan.count), source)
             except (EncodeError, av.error.FFmpegError):
                 if not decided.is_set():
@@ -290,6 +290,8 @@ class _Job:
         state: dict = {}
 
         def setup(frame: av.VideoFrame, parts: list[int]) -> tuple[Layout, int, OutputFormat]:
+            if len(parts) > 1 and _has_alpha(frame.format.name):
+                raise _OneDecoderOnly()
             layout, rotate = self._layout(frame)
             fmt = webp_format(self.spec.lossless, _has_alpha(frame.format.name))
             muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
@@ -462,8 +464,9 @@ def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderR
     )
 
 
-class _SecondDecoderFoundNothing(Exception):
-    """The second decoder's key frame gave no picture; the first decoder did not go on past it."""
+class _OneDecoderOnly(Exception):
+    """The range turned out not to split: the second decoder's key frame gave no picture, or the
+    pictures have alpha (a WebP segment could not clear what the previous one left)."""
 
 
 class _TwoDecoders:
@@ -510,11 +513,18 @@ class _TwoDecoders:
         for thread in self._threads:
             thread.join()
 
+    def raise_error(self) -> None:
+        """Raise a thread's error, if any, without keeping it: kept, its traceback (frames holding
+        the decoders) and this object would form a cycle that keeps FFmpeg's threads alive."""
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
+
     def wait(self) -> tuple[int, FrameSource | None]:
         """Slots emitted (up to the first gap) and the decoder whose end decided the range's end."""
         self._over.wait()
         if self.error is not None:
-            raise self.error
+            self.raise_error()
         for thread in self._threads:
             thread.join()
         emitted, source = self.first if self.first is not None else (0, None)
@@ -545,7 +555,7 @@ class _InOrder:
             with self._changed:
                 while k not in self._items:
                     if run.error is not None:
-                        raise run.error
+                        run.raise_error()
                     if run.finished():
                         return
                     self._changed.wait(0.05)

@@ -50,10 +50,10 @@ _OPEN_OPTIONS = {
     # allocating them (a 16000x16000 H.264 header otherwise costs a second and 400 MB per frame).
     "max_pixels": str(MAX_SOURCE_PIXELS),
 }
-# For a second opening: the decoders FFmpeg runs to find stream parameters skip every picture.
-# The setting holds only for that search; decoding afterwards shows every picture.
+# A light opening: the decoders FFmpeg runs to find stream parameters skip every picture. The
+# setting holds only for that search; decoding afterwards shows every picture.
 _NO_PROBE_DECODE = {"skip_frame": "all"}
-_REOPEN_STREAMS = 64
+_LIGHT_STREAMS = 64
 # FFmpeg names a refused size only in its log: "Picture size 60000x60000 is invalid" or "...
 # exceeds specified max pixel count".
 _REFUSED_SIZE = re.compile(r"Picture size (\d+)x(\d+) (?:is invalid|exceeds)")
@@ -74,22 +74,22 @@ def check_file(path: str | os.PathLike) -> int:
     return size
 
 
-def open_input(path: str | os.PathLike, reopen: bool = False) -> av.container.InputContainer:
+def open_input(path: str | os.PathLike, light: bool = False) -> av.container.InputContainer:
     """Open a media file for reading, or raise the named error.
 
     EMPTY_FILE / RESOURCE_NOT_FOUND for no data, INVALID_VIDEO_FORMAT for what no allowed demuxer
     reads (playlists and scripts included), RESOURCE_LIMIT_EXCEEDED for a picture size above
     MAX_SOURCE_PIXELS, before anything is decoded at that size.
 
-    `reopen`: the file was opened before and its streams are known. Finding the stream
-    parameters then decodes no picture (a 1080p H.264 key frame: 35 ms of the 38 an open takes),
-    so the decoders' pixel formats read as None until they decode.
+    `light`: find the stream parameters without decoding a picture (an H.264 key frame: 35 ms
+    of the 38 an open takes at 1080p, 130 of 134 at 4K). The decoders' pixel formats then read
+    as None until they decode, and a container that only tells a stream's size by decoding shows
+    it as 0x0: `open_sized` opens such a file again, fully.
     """
     check_file(path)
-    stream_options = [_NO_PROBE_DECODE] * _REOPEN_STREAMS if reopen else None
     with _error_log() as log:
         try:
-            container = av.open(os.fspath(path), mode="r", options=_OPEN_OPTIONS, stream_options=stream_options)
+            container = _open(path, light)
         except av.error.FileNotFoundError:
             raise EncodeError(ErrorCode.RESOURCE_NOT_FOUND, f"no such file: {os.fspath(path)}") from None
         except av.error.MemoryError:
@@ -102,6 +102,28 @@ def open_input(path: str | os.PathLike, reopen: bool = False) -> av.container.In
         container.close()
         raise
     return container
+
+
+def _open(path: str | os.PathLike, light: bool) -> av.container.InputContainer:
+    if light:
+        try:
+            return av.open(os.fspath(path), mode="r", options=_OPEN_OPTIONS,
+                           stream_options=[_NO_PROBE_DECODE] * _LIGHT_STREAMS)
+        except ValueError as exc:
+            # Containers whose streams appear only while their parameters are found (FLV, MPEG
+            # program streams) take no per-stream options: open those fully.
+            if "stream_options" not in str(exc):
+                raise
+    return av.open(os.fspath(path), mode="r", options=_OPEN_OPTIONS)
+
+
+def open_sized(path: str | os.PathLike) -> av.container.InputContainer:
+    """A light opening (see `open_input`), or a full one when it shows no video stream's size."""
+    container = open_input(path, light=True)
+    if any(s.codec_context and s.codec_context.width and s.codec_context.height for s in container.streams.video):
+        return container
+    container.close()
+    return open_input(path)
 
 
 @contextmanager
