@@ -135,3 +135,38 @@ def test_a_second_decoder_that_finds_no_picture_means_one_decoder_renders_it_all
     assert any(seek is not None for seek in calls), "the second decoder did not try"
     assert (result.frames, result.duration, result.end_offset, result.clipped) == (45, 3.0, 3.0, False)
     assert [p.name for p in tmp_path.iterdir()] == [f"out.{fmt}"]
+
+
+def test_pictures_with_alpha_go_back_to_one_decoder_and_keep_their_transparency(tmp_path, monkeypatch):
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+    from PIL import Image
+
+    # PNG pictures in a QuickTime file (every frame a key frame): a transparent border and a
+    # moving square.
+    src = tmp_path / "alpha.mov"
+    with av.open(str(src), "w") as container:
+        stream = container.add_stream("png", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "rgba"
+        for k in range(40):
+            rgba = np.zeros((64, 96, 4), np.uint8)
+            rgba[12:52, 20:76] = (200, 40 + 5 * k, 40, 255)
+            rgba[20:36, k:k + 16] = (20, 20, 220, 255)
+            frame = av.VideoFrame.from_ndarray(rgba, format="rgba")
+            frame.pts, frame.time_base = k, Fraction(1, 10)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    # The header tells this pixel format, so the second decoder would not be tried; a source whose
+    # format shows only once a picture is decoded is made up by trying it anyway.
+    monkeypatch.setattr(render_module._Job, "_wants_second_decoder", lambda self: True)
+    seen = _splits(monkeypatch)
+    result = render(src, RenderSpec(format="webp", fps=10, duration=4.0), tmp_path / "out.webp")
+    assert seen and seen[0] is not None, "the second decoder was not tried"
+    assert (result.frames, result.duration) == (40, 4.0)
+    with Image.open(tmp_path / "out.webp") as anim:
+        anim.seek(20)
+        rgba = anim.convert("RGBA")
+        assert rgba.getpixel((2, 2))[3] == 0  # the border stays transparent
+        assert rgba.getpixel((48, 45))[3] == 255
