@@ -18,6 +18,8 @@ Dithering of different frames is independent, so chunks of frames are dithered o
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from typing import Callable, Iterable, Iterator
@@ -26,7 +28,7 @@ import av
 import av.error
 import av.filter
 
-from .timing import FrameClock
+from .timing import frame_ticks
 
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
 KEEP_BUDGET_BYTES = 160 * 1024 * 1024
@@ -38,6 +40,8 @@ STATS_SHRINK_FLAGS = "neighbor"
 _CHUNK = 6  # frames per dithering task: small enough to keep both cores busy to the end
 _CHUNK_BYTES = 8 * 1024 * 1024  # BGRA bytes per task: large frames go in smaller chunks
 _WORKERS = max(1, min(2, os.cpu_count() or 1))
+# Kept frames are encoded in two halves only when each has at least this many.
+_MIN_HALF = 4
 
 _DITHER_ARGS = {
     "none": "dither=none",
@@ -159,7 +163,11 @@ class Ditherer:
 
 
 class GifMuxer:
-    """Writes PAL8 frames to a .gif with delays in centiseconds whose total is exact."""
+    """Writes PAL8 frames to a .gif with delays in centiseconds whose total is exact.
+
+    Either `write` encodes each slot's picture in turn, or encoders from `new_encoder` (on other
+    threads) encode them and `mux` writes their packets in slot order.
+    """
 
     def __init__(self, path: str, width: int, height: int, loop: int, play_rate: Fraction, count: int):
         # `loop` is how many times the animation plays (0 = forever); GIF stores repeats after the
@@ -170,30 +178,46 @@ class GifMuxer:
         stream.width, stream.height, stream.pix_fmt = width, height, "pal8"
         stream.codec_context.time_base = Fraction(1, 100)
         self._stream = stream
-        self._clock = FrameClock(count, play_rate, 100)
+        self._size = (width, height)
+        self._ticks = frame_ticks(count, play_rate, 100)
+        self._next = 0
         self.written = 0
         self.centiseconds = 0
 
+    def shows(self, k: int) -> bool:
+        """Whether slot k is written: not past the plan, and not shorter than GIF's 1/100 s."""
+        return k + 1 < len(self._ticks) and self._ticks[k + 1] > self._ticks[k]
+
     def write(self, frame: av.VideoFrame) -> None:
-        timing = self._clock.tick()
-        if timing is None:
-            # Past the plan, or faster than 100 frames a second: GIF cannot show this frame.
+        k = self._next
+        self._next += 1
+        if not self.shows(k):
             return
-        frame.pts, delay = timing
+        frame.pts = self._ticks[k]
         frame.time_base = Fraction(1, 100)
         for packet in self._stream.encode(frame):
-            self._mux(packet, delay)
-        self.written += 1
-        self.centiseconds += delay
+            self.mux(k, packet)
 
-    def _mux(self, packet: av.Packet, delay: int) -> None:
+    def new_encoder(self) -> av.CodecContext:
+        """A GIF encoder like the stream's own, for encoding on another thread."""
+        encoder = av.CodecContext.create("gif", "w")
+        encoder.width, encoder.height = self._size
+        encoder.pix_fmt = "pal8"
+        encoder.time_base = Fraction(1, 100)
+        return encoder
+
+    def mux(self, k: int, packet: av.Packet) -> None:
+        """Write slot k's packet; slots come in order."""
+        delay = self._ticks[k + 1] - self._ticks[k]
+        packet.stream = self._stream
+        packet.pts = packet.dts = self._ticks[k]
         packet.duration = delay
         packet.time_base = Fraction(1, 100)
         self._container.mux(packet)
+        self.written += 1
+        self.centiseconds += delay
 
     def close(self) -> None:
-        for packet in self._stream.encode(None):
-            self._mux(packet, packet.duration or 1)
         self._container.close()
 
     def abort(self) -> None:
@@ -225,12 +249,50 @@ def dither_in_order(frames: Iterable[av.VideoFrame], make_ditherer: Callable[[],
                 sink(out)
 
 
+def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[], Ditherer],
+                         muxer: GifMuxer, progress: Callable[[float], None] = lambda fraction: None) -> None:
+    """Dither and encode kept frames (slots 0, 1, ... in order) in two halves, one per core.
+
+    With one palette for every frame, a GIF encoder's state is the last frame it encoded (it
+    crops to, and makes transparent, what changed since). So the second half's encoder is first
+    handed the last frame shown before it (that packet is dropped): every packet is the one a
+    single encoder would have written. The first half's packets are written as they come.
+    """
+    count = len(frames)
+    middle = count // 2 if _WORKERS > 1 and count >= 2 * _MIN_HALF else count
+    first_half: queue.Queue = queue.Queue()
+
+    def encode(start: int, end: int, sink: Callable[[object], None]) -> None:
+        ditherer, encoder = make_ditherer(), muxer.new_encoder()
+        before = next((k for k in range(start - 1, -1, -1) if muxer.shows(k)), None)
+        if before is not None:
+            encoder.encode(ditherer(frames[before]))
+        for k in range(start, end):
+            picture = ditherer(frames[k])
+            if muxer.shows(k):
+                for packet in encoder.encode(picture):
+                    sink((k, packet))
+
+    second_half: list[tuple[int, av.Packet]] = []
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gif-encode") as pool:
+        done = pool.submit(encode, 0, middle, first_half.put)
+        done.add_done_callback(lambda _: first_half.put(None))
+        later = pool.submit(encode, middle, count, second_half.append) if middle < count else None
+        while (item := first_half.get()) is not None:
+            muxer.mux(*item)
+            # The second half keeps pace on the other core.
+            progress(min(1.0, (item[0] + 1) / max(1, middle)))
+        done.result()
+        if later is not None:
+            later.result()
+    for k, packet in second_half:
+        muxer.mux(k, packet)
+
+
 class _ThreadLocalDitherer:
     """One Ditherer (filter graph) per worker thread; a graph is not safe to share."""
 
     def __init__(self, factory: Callable[[], Ditherer]):
-        import threading
-
         self._factory = factory
         self._local = threading.local()
 

@@ -27,8 +27,8 @@ import av.error
 from .errors import EncodeError, ErrorCode
 from .frames import FrameSource, SlotPlan, keyframe_before, keyframe_split, to_fraction
 from .geometry import Layout, plan_layout
-from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, chunk_frames, dither_in_order,
-                  frame_format_args)
+from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, chunk_frames, dither_encode_halves,
+                  dither_in_order, frame_format_args)
 from .probe import Orientation, frame_sar, rotation_cw
 from .results import RenderResult
 from .scaler import OutputFormat, Scaler
@@ -347,9 +347,8 @@ class _Job:
             palette = builder.palette()
             w, h = state["layout"].out_w, state["layout"].out_h
             muxer = GifMuxer(self.tmp, w, h, spec.loop, self.play_rate, self.plan.count)
-            dither_in_order(_reporting(kept, self.report.stage(0.6, 0.97)),
-                            lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer.write,
-                            chunk_frames(w, h))
+            dither_encode_halves(kept, lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args),
+                                 muxer, self.report.stage(0.6, 0.97))
             muxer.close()
         except BaseException:
             run.stop()
@@ -407,9 +406,8 @@ class _Job:
             builder.add(frame)
             kept.append(frame)
         palette = builder.palette()
-        dither_in_order(_reporting(kept, self.report.stage(0.6, 0.97)),
-                        lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer.write,
-                        chunk_frames(w, h))
+        dither_encode_halves(kept, lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer,
+                             self.report.stage(0.6, 0.97))
 
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
