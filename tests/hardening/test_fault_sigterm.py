@@ -25,11 +25,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def slow_task(slow_clip, run_worker):
-    """A task whose one render takes about two seconds (720 frames, a palette per frame), queued
-    for the worker processes (the in-process worker has prepared the video already)."""
+    """A task whose one render takes 2.5-5 s (720 frames at 320x240, a palette per frame), queued
+    for the worker processes (the in-process worker has prepared the video already). At the
+    clip's own 160x120 it took 0.7 s on an AMD EPYC: done before the kill these tests aim at it."""
     video = ready_video(slow_clip, run_worker, "sigterm")
     slow = AnimatedImageTemplate.objects.create(
-        name="slow", format="gif", fps=30, palette_mode="per_frame", dither="floyd_steinberg"
+        name="slow", format="gif", fps=30, width=320, palette_mode="per_frame", dither="floyd_steinberg"
     )
     return services.submit_task(video, [services.StepRequest(slow)])
 
