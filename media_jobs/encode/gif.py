@@ -11,8 +11,11 @@ Palette modes:
 - "per_frame": `palettegen stats_mode=single` + `paletteuse new=1` per frame, streamed; each
   frame is remapped whole (see `_paletteuse_args`).
 
-Dithering of different frames is independent, so chunks of frames are dithered on both cores
-(FFmpeg filters run without the GIL) while the main thread encodes finished chunks in order.
+Dithering of different frames is independent, and with one palette for the clip a GIF encoder's
+only state is the last frame it encoded: kept frames are dithered and encoded in two halves, one
+per core (FFmpeg filters and encoders run without the GIL), byte for byte what one encoder would
+write. Streamed frames (two passes, per-frame palettes) are dithered in chunks on both cores
+while the main thread encodes finished chunks in order.
 """
 
 from __future__ import annotations

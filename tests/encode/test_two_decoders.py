@@ -33,16 +33,22 @@ def _md5(path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("dither", ["bayer", "sierra2_4a"])
-def test_a_global_palette_gif_is_the_same_bytes_from_two_decoders(make_clip, tmp_path, monkeypatch, dither):
-    src = make_clip(seconds=4.0, fps=30, content="texture", gop=15)
-    spec = RenderSpec(format="gif", width=200, fps=15, start=0.4, duration=3.0, dither=dither)
+def _one_then_two(src, spec: RenderSpec, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """Render with one decoder (one.gif), then as usual (two.gif): both results, and the splits."""
     with monkeypatch.context() as patch:
         _one_decoder(patch)
         one = render(src, spec, tmp_path / "one.gif")
     with monkeypatch.context() as patch:
         seen = _splits(patch)
         two = render(src, spec, tmp_path / "two.gif")
+    return one, two, seen
+
+
+@pytest.mark.parametrize("dither", ["bayer", "sierra2_4a"])
+def test_a_global_palette_gif_is_the_same_bytes_from_two_decoders(make_clip, tmp_path, monkeypatch, dither):
+    src = make_clip(seconds=4.0, fps=30, content="texture", gop=15)
+    spec = RenderSpec(format="gif", width=200, fps=15, start=0.4, duration=3.0, dither=dither)
+    one, two, seen = _one_then_two(src, spec, tmp_path, monkeypatch)
     assert len(seen) == 1 and seen[0] is not None, "the second decoder did not take part"
     # The palette sees the frames in the same order, so every byte is the same.
     assert _md5(tmp_path / "two.gif") == _md5(tmp_path / "one.gif")
@@ -53,12 +59,7 @@ def test_a_global_palette_gif_is_the_same_bytes_from_two_decoders(make_clip, tmp
 def test_a_range_running_past_the_end_is_clipped_the_same_with_two_decoders(make_clip, tmp_path, monkeypatch):
     src = make_clip(seconds=3.0, fps=30, content="texture", gop=15)
     spec = RenderSpec(format="gif", width=160, fps=10, start=1.0, duration=5.0)
-    with monkeypatch.context() as patch:
-        _one_decoder(patch)
-        one = render(src, spec, tmp_path / "one.gif")
-    with monkeypatch.context() as patch:
-        seen = _splits(patch)
-        two = render(src, spec, tmp_path / "two.gif")
+    one, two, seen = _one_then_two(src, spec, tmp_path, monkeypatch)
     assert seen and seen[0] is not None
     assert two.clipped and one.clipped
     assert (two.frames, two.end_offset) == (one.frames, one.end_offset) == (20, 3.0)
