@@ -41,21 +41,3 @@ class Progress:
     def stage(self, lo: float, hi: float) -> Callable[[float], None]:
         """A reporter for one stage of the work that maps its own 0..1 onto lo..hi overall."""
         return lambda fraction: self(lo + (hi - lo) * min(1.0, max(0.0, fraction)))
-
-
-class FrameClock:
-    """Hands out each output frame's timestamp and delay on an integer tick grid (centiseconds
-    for GIF, milliseconds for WebP), in order. A frame whose delay rounds to 0 ticks cannot be
-    shown by the format and gets None, as do frames past the planned count."""
-
-    def __init__(self, count: int, play_rate: Fraction, ticks_per_second: int):
-        self._ticks = frame_ticks(count, play_rate, ticks_per_second)
-        self._next = 0
-
-    def tick(self) -> tuple[int, int] | None:
-        k = self._next
-        self._next += 1
-        if k + 1 >= len(self._ticks):
-            return None
-        delay = self._ticks[k + 1] - self._ticks[k]
-        return (self._ticks[k], delay) if delay > 0 else None
