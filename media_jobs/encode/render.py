@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +33,7 @@ from .results import RenderResult
 from .scaler import OutputFormat, Scaler
 from .source import estimate_duration, open_input, open_sized, pick_video_stream, time_origin
 from .spec import OUTPUT_FRAMES_MAX, RenderSpec, TimeRange
+from .threads import InOrder, OneDecoderOnly, TwoDecoders, depth, threaded
 from .timing import Progress
 from .webp import WebpMuxer, webp_format
 from .webpfile import frame_durations
@@ -175,7 +175,7 @@ class _Job:
                     return self._webp_two_decoders()
                 if self.spec.palette_mode != "per_frame" and self._keeps_frames():
                     return self._gif_kept_two_decoders()
-            except _OneDecoderOnly:
+            except OneDecoderOnly:
                 # Found out only once decoding: all over again, with one decoder.
                 self.container.seek(0, stream=self.stream, backward=True)
                 self.stream.codec_context.flush_buffers()
@@ -217,7 +217,7 @@ class _Job:
 
     def _two_decoders(self, setup: Callable[[av.VideoFrame, list[int]], tuple[Layout, int, OutputFormat]],
                       sink: Callable[[int, int, av.VideoFrame], None],
-                      end: Callable[[int], None]) -> _TwoDecoders:
+                      end: Callable[[int], None]) -> TwoDecoders:
         """Start decoding the plan with two decoders, each in a thread of its own.
 
         The first decodes from the start up to where the second (a second opening of the file)
@@ -226,10 +226,10 @@ class _Job:
         nowhere to start: the first then goes on alone); it returns how to scale.
         `sink(part, k, picture)` gets each slot's picture, in slot order within a part, from that
         part's thread; `end(part)` follows a part's last picture. Should the second decoder find
-        no picture where it starts, `wait` raises `_OneDecoderOnly`.
+        no picture where it starts, `wait` raises `OneDecoderOnly`.
         """
         plan = self.plan
-        run = _TwoDecoders()
+        run = TwoDecoders()
         decided = threading.Event()  # where the second decoder starts is known (or that it does not)
         lock = threading.Lock()
         state: dict = {"split": None}
@@ -273,7 +273,7 @@ class _Job:
                     slots = source.slots(plan, first=split[0], seek=split[1])
                     first = next(slots, None)
                     if first is None:
-                        raise _OneDecoderOnly()
+                        raise OneDecoderOnly()
                     run.second = (split[0], feed(1, first, slots, plan.count), source)
             except (EncodeError, av.error.FFmpegError):
                 if not decided.is_set():
@@ -291,7 +291,7 @@ class _Job:
 
         def setup(frame: av.VideoFrame, parts: list[int]) -> tuple[Layout, int, OutputFormat]:
             if len(parts) > 1 and _has_alpha(frame.format.name):
-                raise _OneDecoderOnly()
+                raise OneDecoderOnly()
             layout, rotate = self._layout(frame)
             fmt = webp_format(self.spec.lossless, _has_alpha(frame.format.name))
             muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
@@ -319,7 +319,7 @@ class _Job:
     def _gif_kept_two_decoders(self) -> _Written:
         """A global-palette GIF from two decoders: the palette takes the pictures in slot order."""
         spec = self.spec
-        ordered = _InOrder()
+        ordered = InOrder()
         state: dict = {}
 
         def setup(frame: av.VideoFrame, parts: list[int]) -> tuple[Layout, int, OutputFormat]:
@@ -364,7 +364,7 @@ class _Job:
                           count=self.plan.count, progress=self.report.stage(0, 0.97))
         scaler = Scaler(layout, rotate, fmt)
         try:
-            for frame in _threaded(self._scaled(first, slots, scaler, lambda fraction: None)):
+            for frame in threaded(self._scaled(first, slots, scaler, lambda fraction: None)):
                 muxer.write(frame)
             muxer.close()
         except BaseException:
@@ -381,7 +381,7 @@ class _Job:
         try:
             if spec.palette_mode == "per_frame":
                 scaler = Scaler(layout, rotate, OutputFormat("bgra"))
-                frames = _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97)), _depth(w, h))
+                frames = threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97)), depth(w, h))
                 dither_in_order(frames, lambda: Ditherer(w, h, spec.dither, spec.colors, None), muxer.write,
                                 chunk_frames(w, h))
             elif self.plan.count * w * h * 4 <= KEEP_BUDGET_BYTES:
@@ -399,7 +399,7 @@ class _Job:
         spec = self.spec
         builder: PaletteBuilder | None = None
         kept = []
-        for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))):
+        for frame in threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))):
             if builder is None:
                 fmt_args = frame_format_args(frame)
                 builder = PaletteBuilder(w, h, spec.colors, fmt_args)
@@ -413,7 +413,7 @@ class _Job:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
         spec = self.spec
         builder = PaletteBuilder(w, h, spec.colors)
-        for frame in _threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45)), _depth(w, h)):
+        for frame in threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45)), depth(w, h)):
             builder.add(frame)
         # The palette is worked out on one core while the second pass starts decoding on the
         # other; the ditherers wait for it (as many pictures queue meanwhile as while dithering).
@@ -426,7 +426,7 @@ class _Job:
             self.stream.codec_context.flush_buffers()
             slots2, first2, _ = self._slots(self.container, self.stream)
             frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
-            dither_in_order(_threaded(_take(frames, planned), _depth(w, h)),
+            dither_in_order(threaded(_take(frames, planned), depth(w, h)),
                             lambda: Ditherer(w, h, spec.dither, spec.colors, palette.result()), muxer.write,
                             chunk_frames(w, h))
         self.emitted = min(self.emitted, planned)
@@ -462,105 +462,6 @@ def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderR
     )
 
 
-class _OneDecoderOnly(Exception):
-    """The range turned out not to split: the second decoder's key frame gave no picture, or the
-    pictures have alpha (a WebP segment could not clear what the previous one left)."""
-
-
-class _TwoDecoders:
-    """Two decoding threads. `wait` returns when both are done, or raises the first error at once
-    (the caller then unblocks whatever the other thread waits on, and calls `stop`)."""
-
-    def __init__(self):
-        self.stopped = threading.Event()
-        self.first: tuple[int, FrameSource] | None = None  # slots emitted, decoder
-        self.second: tuple[int, int, FrameSource] | None = None  # first slot, slots emitted, decoder
-        self.error: BaseException | None = None
-        self._threads: list[threading.Thread] = []
-        self._over = threading.Event()
-        self._lock = threading.Lock()
-        self._running = 0
-
-    def start(self, *targets: Callable[[], None]) -> None:
-        self._running = len(targets)
-        for i, target in enumerate(targets):
-            thread = threading.Thread(target=self._guarded, args=(target,), name=f"decode-{i + 1}", daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _guarded(self, target: Callable[[], None]) -> None:
-        try:
-            target()
-        except BaseException as exc:  # noqa: BLE001 - re-raised by wait()
-            with self._lock:
-                if self.error is None:
-                    self.error = exc
-            self.stopped.set()
-            self._over.set()
-        finally:
-            with self._lock:
-                self._running -= 1
-                if self._running == 0:
-                    self._over.set()
-
-    def finished(self) -> bool:
-        return self._over.is_set()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        for thread in self._threads:
-            thread.join()
-
-    def raise_error(self) -> None:
-        """Raise a thread's error, if any, without keeping it: kept, its traceback (frames holding
-        the decoders) and this object would form a cycle that keeps FFmpeg's threads alive."""
-        error, self.error = self.error, None
-        if error is not None:
-            raise error
-
-    def wait(self) -> tuple[int, FrameSource | None]:
-        """Slots emitted (up to the first gap) and the decoder whose end decided the range's end."""
-        self._over.wait()
-        if self.error is not None:
-            self.raise_error()
-        for thread in self._threads:
-            thread.join()
-        emitted, source = self.first if self.first is not None else (0, None)
-        if self.second is not None and emitted >= self.second[0]:
-            emitted, source = self.second[1], self.second[2]
-        return emitted, source
-
-
-class _InOrder:
-    """Pictures handed over by two decoding threads, taken out in slot order."""
-
-    def __init__(self):
-        self._items: dict[int, av.VideoFrame] = {}
-        self._changed = threading.Condition()
-
-    def put(self, part: int, k: int, picture: av.VideoFrame) -> None:
-        with self._changed:
-            self._items[k] = picture
-            self._changed.notify()
-
-    def end(self, part: int) -> None:
-        with self._changed:
-            self._changed.notify()
-
-    def pictures(self, count: int, run: _TwoDecoders) -> Iterator[av.VideoFrame]:
-        """Slots 0.. in order, up to `count` or the first slot no decoder delivered."""
-        for k in range(count):
-            with self._changed:
-                while k not in self._items:
-                    if run.error is not None:
-                        run.raise_error()
-                    if run.finished():
-                        return
-                    self._changed.wait(0.05)
-                picture = self._items.pop(k)
-            yield picture
-
-
 def _scale_each(first: tuple[int, av.VideoFrame], slots: Iterator,
                 scaler: Scaler) -> Iterator[tuple[int, av.VideoFrame]]:
     """(slot, picture) for each slot; a source frame serving several slots is scaled once."""
@@ -586,62 +487,3 @@ def _take(items: Iterable[T], count: int) -> Iterator[T]:
         if i >= count:
             return
         yield item
-
-
-def _reporting(items: list[T], report: Callable[[float], None]) -> Iterator[T]:
-    for i, item in enumerate(items):
-        report((i + 1) / len(items))
-        yield item
-
-
-_DONE = object()
-_QUEUE_BYTES = 24 * 1024 * 1024  # decoded-ahead BGRA pictures waiting for the encoder
-
-
-def _depth(width: int, height: int) -> int:
-    """How many scaled pictures the decoding thread may run ahead: 8, fewer for large ones."""
-    return max(2, min(8, _QUEUE_BYTES // max(1, width * height * 4)))
-
-
-
-def _threaded(items: Iterator[T], depth: int = 8) -> Iterator[T]:
-    """Run an iterator in a helper thread, `depth` items ahead: decoding overlaps encoding.
-
-    Exceptions raised in the helper are re-raised here; abandoning the generator stops the helper.
-    """
-    channel: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        channel.put((True, item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            channel.put((True, _DONE))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            channel.put((False, exc))
-
-    worker = threading.Thread(target=produce, name="decode", daemon=True)
-    worker.start()
-    try:
-        while True:
-            ok, item = channel.get()
-            if not ok:
-                raise item
-            if item is _DONE:
-                return
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                channel.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        worker.join()
