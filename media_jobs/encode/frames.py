@@ -177,11 +177,7 @@ class FrameSource:
         return True
 
     def _rewind(self) -> None:
-        try:
-            self.container.seek(0, stream=self.stream, backward=True)
-        except av.error.FFmpegError as exc:
-            raise EncodeError(ErrorCode.DECODE_FAILED, f"cannot rewind the video ({exc})") from None
-        self.stream.codec_context.flush_buffers()
+        rewind(self.container, self.stream)
 
     def _needed(self, t: Fraction, t_next: Fraction | None) -> bool:
         """Whether the frame shown from `t` until `t_next` is the latest before some slot boundary."""
@@ -281,6 +277,15 @@ class FrameSource:
         finally:
             if skipping:
                 context.skip_frame = "DEFAULT"
+
+
+def rewind(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> None:
+    """Back to the start of the file, the decoder emptied, ready to decode from the top again."""
+    try:
+        container.seek(0, stream=stream, backward=True)
+    except av.error.FFmpegError as exc:
+        raise EncodeError(ErrorCode.DECODE_FAILED, f"cannot rewind the video ({exc})") from None
+    stream.codec_context.flush_buffers()
 
 
 def keyframe_split(container: av.container.InputContainer, stream: av.video.stream.VideoStream,

@@ -24,7 +24,7 @@ import av.container
 import av.error
 
 from .errors import EncodeError, ErrorCode
-from .frames import FrameSource, SlotPlan, keyframe_before, keyframe_split, to_fraction
+from .frames import FrameSource, SlotPlan, keyframe_before, keyframe_split, rewind, to_fraction
 from .geometry import Layout, plan_layout
 from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, chunk_frames, dither_encode_halves,
                   dither_in_order, frame_format_args)
@@ -177,8 +177,7 @@ class _Job:
                     return self._gif_kept_two_decoders()
             except OneDecoderOnly:
                 # Found out only once decoding: all over again, with one decoder.
-                self.container.seek(0, stream=self.stream, backward=True)
-                self.stream.codec_context.flush_buffers()
+                rewind(self.container, self.stream)
         slots, first, self.source = self._slots(self.container, self.stream)
         layout, rotate = self._layout(first[1])
         if self.spec.format == "webp":
@@ -186,9 +185,8 @@ class _Job:
         return self._gif(first, slots, layout, rotate)
 
     def _wants_second_decoder(self) -> bool:
-        fmt = self.stream.codec_context.format
         ctx = self.stream.codec_context
-        return not (self.plan.count < 2 * MIN_PART_SLOTS or (fmt is not None and _has_alpha(fmt.name))
+        return not (self.plan.count < 2 * MIN_PART_SLOTS or (ctx.format is not None and _has_alpha(ctx.format.name))
                     or ctx.width * ctx.height > SECOND_DECODER_MAX_PIXELS)
 
     def _keeps_frames(self) -> bool:
@@ -330,25 +328,14 @@ class _Job:
         run = self._two_decoders(setup, ordered.put, ordered.end)
         muxer: GifMuxer | None = None
         try:
-            builder: PaletteBuilder | None = None
-            kept: list[av.VideoFrame] = []
             report = self.report.stage(0, 0.6)
-            for picture in ordered.pictures(self.plan.count, run):
-                if builder is None:
-                    fmt_args = frame_format_args(picture)
-                    builder = PaletteBuilder(picture.width, picture.height, spec.colors, fmt_args)
-                builder.add(picture)
-                kept.append(picture)
-                report(len(kept) / self.plan.count)
+            kept = self._kept_with_palette(_reporting(ordered.pictures(self.plan.count, run), report,
+                                                      self.plan.count))
             _, self.source = run.wait()
-            self.emitted = len(kept)
-            if builder is None:
-                raise EncodeError(ErrorCode.DECODE_FAILED, "no picture could be decoded in the requested range")
-            palette = builder.palette()
+            self.emitted = len(kept.pictures)
             w, h = state["layout"].out_w, state["layout"].out_h
             muxer = GifMuxer(self.tmp, w, h, spec.loop, self.play_rate, self.plan.count)
-            dither_encode_halves(kept, lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args),
-                                 muxer, self.report.stage(0.6, 0.97))
+            kept.encode(muxer, self.report.stage(0.6, 0.97))
             muxer.close()
         except BaseException:
             run.stop()
@@ -396,18 +383,22 @@ class _Job:
 
     def _gif_kept(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """One decode: keep the scaled frames while gathering the palette, then dither them."""
-        spec = self.spec
+        kept = self._kept_with_palette(threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))))
+        kept.encode(muxer, self.report.stage(0.6, 0.97))
+
+    def _kept_with_palette(self, pictures: Iterable[av.VideoFrame]) -> _Kept:
+        """Keep the scaled pictures (slots in order) and work out one palette from them."""
         builder: PaletteBuilder | None = None
-        kept = []
-        for frame in threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))):
+        kept: list[av.VideoFrame] = []
+        for picture in pictures:
             if builder is None:
-                fmt_args = frame_format_args(frame)
-                builder = PaletteBuilder(w, h, spec.colors, fmt_args)
-            builder.add(frame)
-            kept.append(frame)
-        palette = builder.palette()
-        dither_encode_halves(kept, lambda: Ditherer(w, h, spec.dither, spec.colors, palette, fmt_args), muxer,
-                             self.report.stage(0.6, 0.97))
+                fmt_args = frame_format_args(picture)
+                builder = PaletteBuilder(picture.width, picture.height, self.spec.colors, fmt_args)
+            builder.add(picture)
+            kept.append(picture)
+        if builder is None:
+            raise EncodeError(ErrorCode.DECODE_FAILED, "no picture could be decoded in the requested range")
+        return _Kept(kept, builder.palette(), fmt_args, self.spec)
 
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
@@ -422,14 +413,29 @@ class _Job:
             planned = self.emitted
             # Decode again from the same container (a second one would hold a second decoder's
             # frame pool, which at 4K is hundreds of MB).
-            self.container.seek(0, stream=self.stream, backward=True)
-            self.stream.codec_context.flush_buffers()
+            rewind(self.container, self.stream)
             slots2, first2, _ = self._slots(self.container, self.stream)
             frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
             dither_in_order(threaded(_take(frames, planned), depth(w, h)),
                             lambda: Ditherer(w, h, spec.dither, spec.colors, palette.result()), muxer.write,
                             chunk_frames(w, h))
         self.emitted = min(self.emitted, planned)
+
+@dataclass
+class _Kept:
+    """A global-palette GIF's kept pictures and their palette, ready to dither and encode."""
+
+    pictures: list[av.VideoFrame]
+    palette: av.VideoFrame
+    fmt_args: str
+    spec: RenderSpec
+
+    def encode(self, muxer: GifMuxer, progress: Callable[[float], None]) -> None:
+        picture, spec = self.pictures[0], self.spec
+        dither_encode_halves(self.pictures, lambda: Ditherer(picture.width, picture.height, spec.dither,
+                                                             spec.colors, self.palette, self.fmt_args),
+                             muxer, progress)
+
 
 def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderResult:
     digest = hashlib.md5()
@@ -480,6 +486,12 @@ def _has_alpha(pix_fmt: str) -> bool:
 def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
     yield first
     yield from rest
+
+
+def _reporting(items: Iterable[T], report: Callable[[float], None], count: int) -> Iterator[T]:
+    for i, item in enumerate(items):
+        report((i + 1) / count)
+        yield item
 
 
 def _take(items: Iterable[T], count: int) -> Iterator[T]:
