@@ -73,8 +73,7 @@ class TwoDecoders:
     def wait(self) -> tuple[int, FrameSource | None]:
         """Slots emitted (up to the first gap) and the decoder whose end decided the range's end."""
         self._over.wait()
-        if self.error is not None:
-            self.raise_error()
+        self.raise_error()
         for thread in self._threads:
             thread.join()
         emitted, source = self.first if self.first is not None else (0, None)
@@ -104,8 +103,7 @@ class InOrder:
         for k in range(count):
             with self._changed:
                 while k not in self._items:
-                    if run.error is not None:
-                        run.raise_error()
+                    run.raise_error()
                     if run.finished():
                         return
                     self._changed.wait(0.05)
