@@ -24,7 +24,8 @@ import os
 import resource
 import signal
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .errors import EncodeError, ErrorCode
 from .probe import probe
@@ -61,7 +62,9 @@ def _prepare_child(parent_pid: int, memory_limit_mb: int) -> None:
     """Tie the child's life to the parent's and cap its memory."""
     # Never collect what the parent left in reference cycles: freeing a decoder the parent had
     # not freed yet joins FFmpeg threads that do not exist in this process, which hangs forever.
+    # The collector was off across the fork (see `_collector_off`); it runs again for the child's own.
     gc.freeze()
+    gc.enable()
     libc = _libc()
     if libc is not None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -126,7 +129,8 @@ def run_isolated(func: Callable[..., Any], *args: Any, timeout: float, memory_li
     )
     succeeded = False
     try:
-        process.start()
+        with _collector_off():
+            process.start()
         sender.close()
         outcome = _wait(process, receiver, timeout, progress)
         value = _outcome_value(outcome, process)
@@ -139,6 +143,21 @@ def run_isolated(func: Callable[..., Any], *args: Any, timeout: float, memory_li
         receiver.close()
         if not succeeded and cleanup is not None:
             cleanup()
+
+
+@contextmanager
+def _collector_off() -> Iterator[None]:
+    """Keep the garbage collector off while forking. The child runs Python code before its
+    target does (random's at-fork reseed), and a collection there would free the parent's
+    leftover decoders in the child, joining FFmpeg threads that exist only in the parent: the
+    child hangs until its timeout."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _wait(process, receiver, timeout: float, progress: Callable[[float], None] | None) -> tuple | None:
