@@ -23,7 +23,7 @@ from pathlib import Path
 import redis
 
 from tests.clips import make_clip
-from tests.s3server import moto_server
+from tests.s3server import S3Server, moto_server
 from tests.topology import Topology, process_tree, recreate_database, wait_until
 
 MB = 1024 * 1024
@@ -108,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=500)
     parser.add_argument("--tasks", type=int, default=40)
+    parser.add_argument("--only", choices=("upload", "drain"), help="measure one of the two")
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loopdeck_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -118,30 +119,44 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="loopdeck-scale-out-") as tmp, moto_server() as s3:
         root = Path(tmp)
         try:
-            video = big_video(root, args.size_mb)
-            size = video.stat().st_size / MB
-            local = measure_upload(root, database_url, redis_url, {"STORAGE_BACKEND": "local"}, video, "local")
-            client.flushdb()
-            bucket = s3.create_bucket(f"bench-{uuid.uuid4().hex[:8]}")
-            remote = measure_upload(root, database_url, redis_url, s3.env(bucket), video, "s3")
-            client.flushdb()
-            video.unlink()
-            print(f"upload of {size:.0f} MB through gunicorn (API, streamed with Content-Length):")
-            for name, figures in (("local disk", local), ("S3 (moto)", remote)):
-                print(f"  {name:10}  {figures['seconds']:6.1f} s  {figures['mb_s']:6.1f} MB/s  "
-                      f"web worker RSS {figures['rss_before']:.0f} MB before, peak {figures['rss_peak']:.0f} MB")
-
-            clip = make_clip(root / "drain.mp4", width=320, height=240, seconds=3, fps=30)
-            drain_bucket = s3.create_bucket(f"drain-{uuid.uuid4().hex[:8]}")
-            one = measure_drain(root, database_url, redis_url, s3.env(drain_bucket), clip, args.tasks, 1)
-            client.flushdb()
-            two = measure_drain(root, database_url, redis_url, s3.env(drain_bucket), clip, args.tasks, 2)
-            print(f"drain of {args.tasks} queued renders (S3, first render start to last render end):")
-            print(f"  1 worker   {one:6.1f} s  {args.tasks / one:5.2f} renders/s")
-            print(f"  2 workers  {two:6.1f} s  {args.tasks / two:5.2f} renders/s  ({one / two:.2f}x)")
-            print(f"  cores: {os.cpu_count()}, load average now: {os.getloadavg()[0]:.1f}")
+            if args.only != "drain":
+                upload_figures(root, database_url, redis_url, s3, client, args.size_mb)
+            if args.only != "upload":
+                drain_figures(root, database_url, redis_url, s3, client, args.tasks)
         finally:
             client.flushdb()
+
+
+def upload_figures(root: Path, database_url: str, redis_url: str, s3: S3Server, client: redis.Redis,
+                   size_mb: int) -> None:
+    video = big_video(root, size_mb)
+    size = video.stat().st_size / MB
+    try:
+        local = measure_upload(root, database_url, redis_url, {"STORAGE_BACKEND": "local"}, video, "local")
+        client.flushdb()
+        bucket = s3.create_bucket(f"bench-{uuid.uuid4().hex[:8]}")
+        remote = measure_upload(root, database_url, redis_url, s3.env(bucket), video, "s3")
+        client.flushdb()
+    finally:
+        video.unlink()
+    print(f"upload of {size:.0f} MB through gunicorn (API, streamed with Content-Length):")
+    for name, figures in (("local disk", local), ("S3 (moto)", remote)):
+        print(f"  {name:10}  {figures['seconds']:6.1f} s  {figures['mb_s']:6.1f} MB/s  "
+              f"web worker RSS {figures['rss_before']:.0f} MB before, peak {figures['rss_peak']:.0f} MB")
+
+
+def drain_figures(root: Path, database_url: str, redis_url: str, s3: S3Server, client: redis.Redis,
+                  tasks: int) -> None:
+    clip = make_clip(root / "drain.mp4", width=320, height=240, seconds=3, fps=30)
+    bucket = s3.create_bucket(f"drain-{uuid.uuid4().hex[:8]}")
+    one = measure_drain(root, database_url, redis_url, s3.env(bucket), clip, tasks, 1)
+    client.flushdb()
+    two = measure_drain(root, database_url, redis_url, s3.env(bucket), clip, tasks, 2)
+    client.flushdb()
+    print(f"drain of {tasks} queued renders (S3, first render start to last render end):")
+    print(f"  1 worker   {one:6.1f} s  {tasks / one:5.2f} renders/s")
+    print(f"  2 workers  {two:6.1f} s  {tasks / two:5.2f} renders/s  ({one / two:.2f}x)")
+    print(f"  cores: {os.cpu_count()}, load average now: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

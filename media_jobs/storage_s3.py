@@ -18,6 +18,8 @@ processes and workers then share nothing but the database, Redis and the bucket:
 
 from __future__ import annotations
 
+import logging
+import os
 import posixpath
 import secrets
 from typing import IO, Any
@@ -26,9 +28,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from django.core.files import File
 from storages.backends.s3 import S3Storage
-from storages.utils import clean_name
+from storages.utils import ReadBytesWrapper, clean_name
 
 from media_jobs.storage import PARTIAL_PREFIX
+
+log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 
@@ -38,6 +42,14 @@ def partial_name(name: str) -> str:
     directory, base = posixpath.split(name)
     extension = posixpath.splitext(base)[1]
     return posixpath.join(directory, f"{PARTIAL_PREFIX}{base}-{secrets.token_hex(8)}{extension}")
+
+
+def local_path(content: File) -> str | None:
+    """The path of the file on this machine's disk behind `content`, if there is one."""
+    if hasattr(content, "temporary_file_path"):
+        return content.temporary_file_path()
+    name = getattr(getattr(content, "file", None), "name", None)
+    return name if isinstance(name, str) and os.path.isfile(name) else None
 
 
 class AtomicS3Storage(S3Storage):
@@ -62,6 +74,8 @@ class AtomicS3Storage(S3Storage):
             max_concurrency=self.transfer_concurrency,
             use_threads=self.transfer_concurrency > 1,
         )
+        # s3transfer's own knob (boto3's constructor does not take it): parts of a stream held at once.
+        self.transfer_config.max_in_memory_upload_chunks = self.transfer_concurrency
 
     @property
     def _client(self) -> Any:
@@ -69,9 +83,8 @@ class AtomicS3Storage(S3Storage):
 
     def _save(self, name: str, content: File) -> str:
         final = clean_name(name)
-        temporary = partial_name(final)
-        super()._save(temporary, content)
-        temporary_key = self._normalize_name(temporary)
+        temporary_key = self._normalize_name(partial_name(final))
+        self._upload(temporary_key, content)
         try:
             # A managed copy: server-side, multipart above the threshold (objects over 5 GB too).
             self._client.copy(
@@ -79,8 +92,28 @@ class AtomicS3Storage(S3Storage):
                 self._normalize_name(final), Config=self.transfer_config,
             )
         finally:
-            self._client.delete_object(Bucket=self.bucket_name, Key=temporary_key)
+            self._delete_temporary(temporary_key)
         return final
+
+    def _upload(self, key: str, content: File) -> None:
+        """From the file's path when it has one (an upload Django spooled, a finished render): each
+        part is read from disk as it is sent. Otherwise from the stream, a few parts in memory."""
+        params = self._get_write_parameters(key, content)
+        path = local_path(content)
+        if path is not None:
+            self._client.upload_file(path, self.bucket_name, key, ExtraArgs=params, Config=self.transfer_config)
+            return
+        content.seek(0)
+        self._client.upload_fileobj(ReadBytesWrapper(content), self.bucket_name, key, ExtraArgs=params,
+                                    Config=self.transfer_config)
+
+    def _delete_temporary(self, key: str) -> None:
+        # The file is in place (or the copy failed and that error is the one to report): a
+        # temporary key that outlives this is cleared by the next writer of the name.
+        try:
+            self._client.delete_object(Bucket=self.bucket_name, Key=key)
+        except ClientError as exc:
+            log.warning("could not delete the temporary key %s: %s", key, exc)
 
     def download_to(self, name: str, target: IO[bytes]) -> None:
         """Write the object into `target` (a file in the caller's scratch space), in ranged chunks."""
