@@ -6,11 +6,14 @@ processes and workers then share nothing but the database, Redis and the bucket:
 - Saves stream from the file they are given (an upload Django spooled to its temporary file, a
   finished render in a worker's scratch folder) with boto3's managed transfer: multipart above
   the threshold, a bounded number of chunks in memory, no second copy on disk.
-- A file reaches its final key only when complete: it is uploaded under a temporary key next to
-  it (`.partial-<name>-<token><ext>`), copied into place on the server, and the temporary key is
-  deleted. A writer killed half-way leaves a temporary key or an unfinished multipart upload,
-  never a partial object under the final name; the next holder of the name clears both
-  (remove_partials), as media_jobs.storage does on disk.
+- A file reaches its final key only when complete. What workers write (outputs, covers, URL
+  imports) is uploaded under a temporary key next to it (`.partial-<name>-<token><ext>`), copied
+  into place on the server, and the temporary key is deleted. A writer killed half-way leaves a
+  temporary key or an unfinished multipart upload, never a partial object under the final name;
+  the next holder of the name clears both (remove_partials), as media_jobs.storage does on disk.
+  A client's upload (an UploadedFile) goes straight to its key: S3 shows a PUT, or a multipart
+  upload, only once it is complete, and a server-side copy of a multi-gigabyte original would
+  keep the uploader waiting as long again.
 - Workers fetch a source into their own scratch space with ranged, parallel GETs (download_to).
 - Links are pre-signed GET URLs that expire (S3_URL_EXPIRY) unless S3_PUBLIC_BASE_URL names a
   public origin (a CDN or a public-read bucket) for the media.
@@ -27,6 +30,7 @@ from typing import IO, Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 from storages.backends.s3 import S3Storage
 from storages.utils import ReadBytesWrapper, clean_name
 
@@ -83,6 +87,9 @@ class AtomicS3Storage(S3Storage):
 
     def _save(self, name: str, content: File) -> str:
         final = clean_name(name)
+        if isinstance(content, UploadedFile):
+            self._upload(self._normalize_name(final), content)
+            return final
         temporary_key = self._normalize_name(partial_name(final))
         self._upload(temporary_key, content)
         try:

@@ -13,6 +13,7 @@ import pytest
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from PIL import Image, ImageSequence
 
 from console.env import SettingError
@@ -53,6 +54,20 @@ def test_a_large_file_reaches_its_key_whole_in_parts_and_leaves_no_temporary_key
         assert handle.read() == payload
     # Like the local disk, a taken name is never replaced.
     assert storage.save("videos/x/original.mp4", ContentFile(b"other")) != name
+
+
+def test_a_spooled_client_upload_streams_from_its_spool_file_in_parts(s3, bucket):
+    storage = default_storage
+    storage.transfer_config.multipart_threshold = storage.transfer_config.multipart_chunksize = 5 * 1024 * 1024
+    payload = os.urandom(11 * 1024 * 1024)
+    upload = TemporaryUploadedFile("clip.mp4", "video/mp4", len(payload), None)
+    upload.write(payload)
+    upload.flush()
+    name = storage.save("videos/y/original.mp4", upload)
+    upload.close()
+    head = s3.client().head_object(Bucket=bucket, Key=name)
+    assert head["ETag"].endswith('-3"') and head["ContentLength"] == len(payload)
+    assert s3.keys(bucket) == [name] and s3.unfinished_uploads(bucket) == []
 
 
 def test_private_media_links_are_presigned_and_expire(s3, bucket):
