@@ -22,6 +22,7 @@ processes and workers then share nothing but the database, Redis and the bucket:
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import posixpath
 import secrets
@@ -32,7 +33,7 @@ from botocore.exceptions import ClientError
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from storages.backends.s3 import S3Storage
-from storages.utils import ReadBytesWrapper, clean_name
+from storages.utils import ReadBytesWrapper, clean_name, is_seekable
 
 from media_jobs.storage import PARTIAL_PREFIX
 
@@ -81,6 +82,17 @@ class AtomicS3Storage(S3Storage):
         # s3transfer's own knob (boto3's constructor does not take it): parts of a stream held at once.
         self.transfer_config.max_in_memory_upload_chunks = self.transfer_concurrency
 
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """The type comes from our name for the file, never from the uploader's Content-Type (a
+        client could declare text/html). Only images open in the browser; anything else (an
+        original, which may be an HTML polyglot under a video name) is a download, as
+        console.views.media serves it from disk."""
+        params = super().get_object_parameters(name)
+        params["ContentType"] = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if not params["ContentType"].startswith("image/"):
+            params.setdefault("ContentDisposition", "attachment")
+        return params
+
     @property
     def _client(self) -> Any:
         return self.connection.meta.client
@@ -110,7 +122,8 @@ class AtomicS3Storage(S3Storage):
         if path is not None:
             self._client.upload_file(path, self.bucket_name, key, ExtraArgs=params, Config=self.transfer_config)
             return
-        content.seek(0)
+        if is_seekable(content):
+            content.seek(0)
         self._client.upload_fileobj(ReadBytesWrapper(content), self.bucket_name, key, ExtraArgs=params,
                                     Config=self.transfer_config)
 

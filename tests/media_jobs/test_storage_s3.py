@@ -60,13 +60,15 @@ def test_a_spooled_client_upload_streams_from_its_spool_file_in_parts(s3, bucket
     storage = default_storage
     storage.transfer_config.multipart_threshold = storage.transfer_config.multipart_chunksize = 5 * 1024 * 1024
     payload = os.urandom(11 * 1024 * 1024)
-    upload = TemporaryUploadedFile("clip.mp4", "video/mp4", len(payload), None)
+    # The uploader's declared type is not trusted: the stored type comes from our name for it.
+    upload = TemporaryUploadedFile("clip.mp4", "text/html", len(payload), None)
     upload.write(payload)
     upload.flush()
     name = storage.save("videos/y/original.mp4", upload)
     upload.close()
     head = s3.client().head_object(Bucket=bucket, Key=name)
     assert head["ETag"].endswith('-3"') and head["ContentLength"] == len(payload)
+    assert (head["ContentType"], head["ContentDisposition"]) == ("video/mp4", "attachment")
     assert s3.keys(bucket) == [name] and s3.unfinished_uploads(bucket) == []
 
 
@@ -78,6 +80,7 @@ def test_private_media_links_are_presigned_and_expire(s3, bucket):
     assert query["X-Amz-Expires"] == ["3600"] and query["X-Amz-Signature"]
     with urllib.request.urlopen(url, timeout=5) as answer:
         assert answer.read() == b"GIF89a..." and answer.headers["Content-Type"] == "image/gif"
+        assert answer.headers["Content-Disposition"] is None  # our images open inline
 
 
 def test_a_public_base_url_gives_plain_lasting_links(monkeypatch):
