@@ -51,7 +51,9 @@ def query(sql: str) -> list[tuple]:
 
 def rendering_on(workers: dict) -> object:
     """The machine whose worker runs a render that has claimed its image and reported progress."""
-    for (job_id,) in query("SELECT rq_job_id FROM media_jobs_animatedimage WHERE status = 'PROCESSING' AND progress > 5"):
+    # Under way, and far from the end: a kill while storing could leave an object without its row.
+    busy = "SELECT rq_job_id FROM media_jobs_animatedimage WHERE status = 'PROCESSING' AND progress BETWEEN 5 AND 60"
+    for (job_id,) in query(busy):
         for machine in workers:
             if job_id and job_id in machine.log("worker"):
                 return machine
