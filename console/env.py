@@ -103,3 +103,13 @@ def persistent_secret(name: str, path: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(generated)
     return generated
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered not in choices:
+        raise SettingError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return lowered

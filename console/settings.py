@@ -19,6 +19,8 @@ from console.env import (
     env_str,
     persistent_secret,
 )
+from console.storage_env import LOCAL as LOCAL_STORAGE
+from console.storage_env import storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env_path("LOOPDECK_DATA_DIR", BASE_DIR / "data")
@@ -112,14 +114,17 @@ STATIC_ROOT = env_path("STATIC_ROOT", DATA_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = env_path("MEDIA_ROOT", DATA_DIR / "media")
-# Outputs reach their final name only when complete (see media_jobs.storage).
+# Local disk, an S3-compatible bucket (STORAGE_BACKEND=s3) or any storage class (console.storage_env).
+# Either way outputs reach their final name only when complete (media_jobs.storage, storage_s3).
 STORAGES = {
-    "default": {"BACKEND": env_str("STORAGE_BACKEND", "media_jobs.storage.AtomicFileSystemStorage")},
+    "default": storage_from_env(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Uploads larger than this are spooled to disk by Django instead of held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_TEMP_DIR = None
+# A process's own scratch space: uploads spool here, workers fetch sources and render here.
+SCRATCH_DIR = env_path("LOOPDECK_SCRATCH_DIR", Path(tempfile.gettempdir()))
+FILE_UPLOAD_TEMP_DIR = str(SCRATCH_DIR)
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE_MB", 2048, minimum=1) * 1024 * 1024
 # The size limit sees each chunk before it is spooled (console.uploads).
 FILE_UPLOAD_HANDLERS = [
@@ -127,7 +132,8 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# With a bucket, links point at the bucket (pre-signed) and the web process serves no media.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", STORAGES["default"]["BACKEND"] == LOCAL_STORAGE)
 
 # Redis: without REDIS_URL, the run command starts a private Redis on this socket.
 REDIS_SOCKET = DATA_DIR / "redis.sock"

@@ -76,19 +76,31 @@ def _current_job_id(prefix: str) -> tuple[str, int]:
     return job.id, int(job.retries_left or 0)
 
 
+def scratch_dir() -> str:
+    """This process's scratch space (LOOPDECK_SCRATCH_DIR): sources fetched from object storage
+    and renders in progress live here, never in the media storage."""
+    os.makedirs(settings.SCRATCH_DIR, exist_ok=True)
+    return str(settings.SCRATCH_DIR)
+
+
 @contextmanager
 def local_copy(stored: FieldFile) -> Iterator[Path]:
     """A local path to a stored file: the file itself on local disk, else a temporary download
-    (web and workers may not share a disk when media lives in object storage)."""
+    into this process's scratch space (web and workers share no disk when media lives in object
+    storage). A storage with `download_to` (media_jobs.storage_s3) fetches in ranged chunks."""
     try:
         yield Path(stored.path)
         return
     except NotImplementedError:
         pass
     suffix = Path(stored.name).suffix
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-        with stored.open("rb") as source:
-            shutil.copyfileobj(source, tmp, 1024 * 1024)
+    with tempfile.NamedTemporaryFile(prefix="loopdeck-source-", suffix=suffix, dir=scratch_dir()) as tmp:
+        download_to = getattr(stored.storage, "download_to", None)
+        if download_to is not None:
+            download_to(stored.name, tmp)
+        else:
+            with stored.open("rb") as source:
+                shutil.copyfileobj(source, tmp, 1024 * 1024)
         tmp.flush()
         yield Path(tmp.name)
 
@@ -233,7 +245,7 @@ def render_animated_image(image_pk: int) -> str:
     return image.status
 
 
-SCRATCH_PREFIXES = ("loopdeck-render-", "loopdeck-prepare-")
+SCRATCH_PREFIXES = ("loopdeck-render-", "loopdeck-prepare-", "loopdeck-source-")
 
 
 def _sweep_stale_scratch() -> None:
@@ -242,15 +254,18 @@ def _sweep_stale_scratch() -> None:
     than its RQ timeout, so a folder twice that old belongs to nobody."""
     cutoff = time.time() - 2 * (settings.RENDER_TIMEOUT + 120)
     try:
-        entries = list(os.scandir(tempfile.gettempdir()))
+        entries = list(os.scandir(scratch_dir()))
     except OSError:
         return
     for entry in entries:
         try:
-            if (entry.name.startswith(SCRATCH_PREFIXES) and entry.is_dir(follow_symlinks=False)
+            if (entry.name.startswith(SCRATCH_PREFIXES) and not entry.is_symlink()
                     and entry.stat(follow_symlinks=False).st_mtime < cutoff):
                 log.info("removing %s, left by a job that was killed", entry.path)
-                shutil.rmtree(entry.path, ignore_errors=True)
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
         except OSError:
             continue
 
@@ -258,7 +273,7 @@ def _sweep_stale_scratch() -> None:
 def _render(image: AnimatedImage, job_id: str) -> None:
     video = image.video
     _sweep_stale_scratch()
-    with tempfile.TemporaryDirectory(prefix="loopdeck-render-") as tmp, local_copy(video.file) as source:
+    with tempfile.TemporaryDirectory(prefix="loopdeck-render-", dir=scratch_dir()) as tmp, local_copy(video.file) as source:
         out = Path(tmp) / f"out.{image.params.get('format', 'gif')}"
         with Heartbeat(image, job_id) as beat:
             result = render_isolated(
@@ -326,7 +341,7 @@ def prepare_video(video_pk: int) -> str:
                             "the download from the URL was interrupted before it finished; import it again")
         return Video.Status.FAILED
     try:
-        with tempfile.TemporaryDirectory(prefix="loopdeck-prepare-") as tmp, local_copy(video.file) as source:
+        with tempfile.TemporaryDirectory(prefix="loopdeck-prepare-", dir=scratch_dir()) as tmp, local_copy(video.file) as source:
             if not video.metadata:
                 video.apply_probe(probe_isolated(source, timeout=settings.PROBE_TIMEOUT))
             cover = Path(tmp) / "cover.jpg"

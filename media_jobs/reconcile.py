@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from media_jobs import queues, services
 from media_jobs.callbacks import schedule as callback_schedule
@@ -64,6 +65,7 @@ def reconcile() -> Report:
         return Report()
     try:
         report = Report()
+        _abandoned_jobs()
         _lost_renders(report)
         _orphaned_waiting(report)
         _stuck_videos(report)
@@ -74,6 +76,16 @@ def reconcile() -> Report:
         return report
     finally:
         lock.release()
+
+
+def _abandoned_jobs() -> None:
+    """A worker killed after taking a job but before the job claimed its row (no heartbeat of
+    ours yet) leaves the job STARTED in RQ, which _job_alive trusts; RQ's own workers sweep such
+    jobs only every 15 minutes. Sweep them here: once RQ's heartbeat lapses (its job monitoring
+    interval + 60 s, 90 s by default) RQ retries the job or fails it, and a failed one is
+    re-queued below like any lost job."""
+    for name in queues.ALL:
+        StartedJobRegistry(queue=queues.get_queue(name)).cleanup()
 
 
 def _lost_renders(report: Report) -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from contextlib import nullcontext
+from typing import ContextManager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from media_jobs.encode import EncodeError, probe_isolated, render_isolated
+from media_jobs.jobs import local_copy
 from media_jobs.models import AnimatedImageTemplate, Video
 from media_jobs.services import StepRequest, check_step
 
@@ -35,7 +38,11 @@ class Command(BaseCommand):
             tpl = AnimatedImageTemplate.objects.get(definition=template)
         except AnimatedImageTemplate.DoesNotExist:
             raise CommandError(f"ResourceNotFound: no template with definition {template}") from None
-        source = self._source(video)
+        with self._source(video) as source:
+            self._render(source, tpl, start, end, output)
+
+    def _render(self, source: Path, tpl: AnimatedImageTemplate, start: float | None, end: float | None,
+                output: str) -> None:
         try:
             info = probe_isolated(source)
             target = Video(duration=info.duration)  # unsaved: only its duration is checked
@@ -47,15 +54,15 @@ class Command(BaseCommand):
         sys.stderr.write("\n")
         self.stdout.write(json.dumps(result.to_dict(), indent=2))
 
-    def _source(self, video: str) -> Path:
+    def _source(self, video: str) -> ContextManager[Path]:
         path = Path(video)
         if path.exists():
-            return path
+            return nullcontext(path)
         try:
             stored = Video.objects.get(public_id=uuid.UUID(video))
         except (ValueError, Video.DoesNotExist):
             raise CommandError(f"ResourceNotFound: {video} is neither a file nor a video id") from None
-        return Path(stored.file.path)
+        return local_copy(stored.file)  # a download into scratch space when media is in a bucket
 
     def _progress(self, fraction: float) -> None:
         sys.stderr.write(f"\rrendering {fraction * 100:5.1f}%")
