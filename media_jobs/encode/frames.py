@@ -28,6 +28,7 @@ import av.error
 
 from .errors import EncodeError, ErrorCode
 from .probe import stream_rate
+from .source import seek_to_start
 
 # Corrupt packets in a row after which a stream counts as undecodable rather than damaged.
 _MAX_BAD_PACKETS = 64
@@ -134,6 +135,12 @@ class FrameSource:
             last_t = t
             self._note(t, frame)
             yield t, frame
+        if first and seek:
+            # Nothing decoded after the seek: it landed where no picture can start (camera MPEG-TS
+            # flags no key frame, so the demuxer seeks to a packet the decoder cannot use, and a
+            # stream whose stamps jump back has no place for the target at all). From the top.
+            self._rewind()
+            yield from self._decoded_from_top(start)
 
     def _decoded_from_top(self, start: Fraction) -> Iterator[tuple[Fraction, av.VideoFrame]]:
         last_t: Fraction | None = None
@@ -282,7 +289,7 @@ class FrameSource:
 def rewind(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> None:
     """Back to the start of the file, the decoder emptied, ready to decode from the top again."""
     try:
-        container.seek(0, stream=stream, backward=True)
+        seek_to_start(container, stream)
     except av.error.FFmpegError as exc:
         raise EncodeError(ErrorCode.DECODE_FAILED, f"cannot rewind the video ({exc})") from None
     stream.codec_context.flush_buffers()
