@@ -3,7 +3,8 @@ fails it, so nothing stays WAITING or PROCESSING for ever.
 
 Bound: a render whose worker died (SIGKILL, out of memory, machine loss) stops heartbeating; it
 is re-queued at most HEARTBEAT_STALE_AFTER + RECONCILE_INTERVAL seconds later (40 s by default),
-and failed with WorkerLost once it has been lost MAX_RENDER_ATTEMPTS times.
+and failed with WorkerLost once it has been lost MAX_RENDER_ATTEMPTS times. Every pass also
+removes the scratch folders of killed jobs on the machine it runs on (`scratch.sweep`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from media_jobs import queues, services
+from media_jobs import queues, scratch, services
 from media_jobs.callbacks import schedule as callback_schedule
 from media_jobs.encode import ErrorCode
 from media_jobs.models import AnimatedImage, Task, Video
@@ -39,10 +40,11 @@ class Report:
     tasks_finished: list[int] = field(default_factory=list)
     deliveries_requeued: list[int] = field(default_factory=list)
     events_purged: int = 0
+    scratch_removed: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any((self.requeued, self.failed, self.videos_requeued, self.videos_failed, self.tasks_finished,
-                    self.deliveries_requeued, self.events_purged))
+                    self.deliveries_requeued, self.events_purged, self.scratch_removed))
 
 
 def _job_alive(job_id: str) -> bool:
@@ -57,13 +59,17 @@ def _job_alive(job_id: str) -> bool:
 
 
 def reconcile() -> Report:
-    """One pass. Safe to run from several processes: a Redis lock lets one through at a time."""
+    """One pass. Safe to run from several processes: a Redis lock lets one through at a time.
+    The temp folder is this machine's own, so its sweep runs whoever holds the lock."""
+    removed = scratch.sweep()
     connection = queues.get_queue(queues.ENCODE).connection
     lock = connection.lock(LOCK_NAME, timeout=120, blocking=False)
     if not lock.acquire():
-        return Report()
+        if removed:
+            log.info("reconciler: removed %s", removed)
+        return Report(scratch_removed=removed)
     try:
-        report = Report()
+        report = Report(scratch_removed=removed)
         _lost_renders(report)
         _orphaned_waiting(report)
         _stuck_videos(report)
