@@ -3,7 +3,10 @@ fails it, so nothing stays WAITING or PROCESSING for ever.
 
 Bound: a render whose worker died (SIGKILL, out of memory, machine loss) stops heartbeating; it
 is re-queued at most HEARTBEAT_STALE_AFTER + RECONCILE_INTERVAL seconds later (40 s by default),
-and failed with WorkerLost once it has been lost MAX_RENDER_ATTEMPTS times. Every pass also
+and failed with WorkerLost once it has been lost MAX_RENDER_ATTEMPTS times. The passes are not
+only every RECONCILE_INTERVAL: the next one comes as soon as a running render's last heartbeat
+turns stale (`seconds_to_next_pass`), so the re-queue follows HEARTBEAT_STALE_AFTER closely and
+the bound holds with most of RECONCILE_INTERVAL to spare. Every pass also
 removes the scratch folders of killed jobs on the machine it runs on (`scratch.sweep`).
 """
 
@@ -15,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -80,6 +84,25 @@ def reconcile() -> Report:
         return report
     finally:
         lock.release()
+
+
+# A pass meant for the moment a heartbeat turns stale comes this much later, so that the
+# heartbeat is older than HEARTBEAT_STALE_AFTER by then.
+STALE_SLACK = 0.05
+
+
+def seconds_to_next_pass() -> float:
+    """RECONCILE_INTERVAL, or less: until the oldest heartbeat of a running render turns stale."""
+    interval = float(settings.RECONCILE_INTERVAL)
+    stale_after = timedelta(seconds=settings.HEARTBEAT_STALE_AFTER)
+    now = timezone.now()
+    oldest = AnimatedImage.objects.filter(
+        status=AnimatedImage.Status.PROCESSING, heartbeat_at__gte=now - stale_after,
+    ).aggregate(oldest=Min("heartbeat_at"))["oldest"]
+    if oldest is None:
+        return interval
+    due = (oldest + stale_after - now).total_seconds() + STALE_SLACK
+    return min(interval, max(STALE_SLACK, due))
 
 
 def _lost_renders(report: Report) -> None:
