@@ -466,3 +466,36 @@ def _read_stamp(data: bytearray, at: int) -> int:
 def _write_stamp(data: bytearray, at: int, value: int) -> None:
     data[at:at + 5] = bytes([(data[at] & 0xF0) | (((value >> 30) & 7) << 1) | 1, (value >> 22) & 0xFF,
                              (((value >> 15) & 0x7F) << 1) | 1, (value >> 7) & 0xFF, ((value & 0x7F) << 1) | 1])
+
+
+def alpha_at(width: int, height: int, index: int) -> np.ndarray:
+    """The alpha plane make_alpha_clip draws for frame `index`: a transparent background, an
+    opaque box in the middle, and a square at alpha 96 (under GIF's threshold of 128) moving
+    right 2 px a frame across the box's left edge."""
+    alpha = np.zeros((height, width), np.uint8)
+    alpha[height // 4:3 * height // 4, width // 4:3 * width // 4] = 255
+    side = height // 4
+    x = 2 * index
+    alpha[height // 2 - side // 2:height // 2 + side // 2, x:x + side] = 96
+    return alpha
+
+
+def make_alpha_clip(path: str | Path, *, width: int = 96, height: int = 64, fps: int = 10,
+                    seconds: float = 2.0) -> Path:
+    """A VP9 WebM with an alpha channel (yuva420p), as browsers and editors export transparent
+    video: WebM keeps the alpha plane in BlockAdditional side data beside each picture."""
+    path = Path(path)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libvpx-vp9", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuva420p"
+        stream.codec_context.thread_count = 1
+        stream.options = {**_codec_options("libvpx-vp9", None), "crf": "10"}
+        for index in range(int(round(seconds * fps))):
+            rgba = np.empty((height, width, 4), np.uint8)
+            rgba[..., :3] = draw_frame(width, height, index / fps, index, seconds)
+            rgba[..., 3] = alpha_at(width, height, index)
+            frame = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format="yuva420p")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path

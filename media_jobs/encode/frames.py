@@ -28,7 +28,7 @@ import av.error
 
 from .errors import EncodeError, ErrorCode
 from .probe import stream_rate
-from .source import seek_to_start
+from .source import MAX_SOURCE_PIXELS, seek_to_start
 
 # Corrupt packets in a row after which a stream counts as undecodable rather than damaged.
 _MAX_BAD_PACKETS = 64
@@ -84,9 +84,10 @@ class FrameSource:
         self._plan: SlotPlan | None = None
         rate = stream_rate(stream)
         self._default_duration = 1 / rate if rate else Fraction(0)
+        self.decoder = alpha_decoder(stream) or stream.codec_context
         # A second pass over the same stream finds the decoder open, already threaded.
-        if threads and not stream.codec_context.is_open:
-            stream.thread_type = "AUTO"
+        if threads and not self.decoder.is_open:
+            self.decoder.thread_type = "AUTO"
 
     def slots(self, plan: SlotPlan, first: int = 0,
               seek: Fraction | None = None) -> Iterator[tuple[int, av.VideoFrame]]:
@@ -180,11 +181,12 @@ class FrameSource:
         except av.error.FFmpegError:
             self._rewind()
             return False
-        self.stream.codec_context.flush_buffers()
+        self.decoder.flush_buffers()
         return True
 
     def _rewind(self) -> None:
         rewind(self.container, self.stream)
+        self.decoder.flush_buffers()
 
     def _needed(self, t: Fraction, t_next: Fraction | None) -> bool:
         """Whether the frame shown from `t` until `t_next` is the latest before some slot boundary."""
@@ -248,7 +250,7 @@ class FrameSource:
     def _frames(self) -> Iterator[av.VideoFrame]:
         """Every decodable frame from the current position; damaged packets are skipped."""
         bad_in_row = 0
-        context = self.stream.codec_context
+        context = self.decoder
         skipping = False
         context.skip_frame = "DEFAULT"
         try:
@@ -258,7 +260,7 @@ class FrameSource:
                     context.skip_frame = "NONREF" if skippable else "DEFAULT"
                     skipping = skippable
                 try:
-                    frames = packet.decode()
+                    frames = context.decode(packet)
                 except av.error.MemoryError:
                     raise
                 except av.error.FFmpegError as exc:
@@ -275,7 +277,7 @@ class FrameSource:
                 context.skip_frame = "DEFAULT"
                 skipping = False
             try:
-                frames = self.stream.decode(None)
+                frames = context.decode(None)
             except av.error.MemoryError:
                 raise
             except av.error.FFmpegError:
@@ -284,6 +286,30 @@ class FrameSource:
         finally:
             if skipping:
                 context.skip_frame = "DEFAULT"
+
+
+# WebM keeps a VP8/VP9 picture's alpha plane in BlockAdditional side data, which FFmpeg's own
+# decoders drop (the picture comes out opaque); the libvpx decoders read it and give yuva420p.
+_ALPHA_DECODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+
+
+def has_alpha_plane(stream: av.video.stream.VideoStream) -> bool:
+    """Whether the stream carries alpha its default decoder may not show (WebM `alpha_mode`)."""
+    return stream.codec_context.name in _ALPHA_DECODERS and stream.metadata.get("alpha_mode") == "1"
+
+
+def alpha_decoder(stream: av.video.stream.VideoStream) -> av.CodecContext | None:
+    """A libvpx decoder for a VP8/VP9 stream with alpha, or None (no alpha, or no libvpx here)."""
+    if not has_alpha_plane(stream):
+        return None
+    try:
+        decoder = av.CodecContext.create(_ALPHA_DECODERS[stream.codec_context.name], "r")
+    except (ValueError, av.codec.codec.UnknownCodecError):
+        return None
+    if stream.codec_context.extradata:
+        decoder.extradata = stream.codec_context.extradata
+    decoder.options = {"max_pixels": str(MAX_SOURCE_PIXELS)}  # as pick_video_stream caps the default one
+    return decoder
 
 
 def rewind(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> None:

@@ -10,7 +10,7 @@ from fractions import Fraction
 import av.container
 
 from .errors import EncodeError, ErrorCode
-from .frames import SlotPlan, keyframe_before, keyframe_split, to_fraction
+from .frames import SlotPlan, has_alpha_plane, keyframe_before, keyframe_split, to_fraction
 from .geometry import plan_layout
 from .gif import KEEP_BUDGET_BYTES
 from .probe import frame_sar
@@ -59,7 +59,7 @@ class RenderPlan:
     def wants_second_decoder(self) -> bool:
         ctx = self.stream.codec_context
         return not (self.slots.count < 2 * MIN_PART_SLOTS
-                    or (ctx.format is not None and has_alpha(ctx.format.name))
+                    or (ctx.format is not None and has_alpha(ctx.format.name)) or has_alpha_plane(self.stream)
                     or ctx.width * ctx.height > SECOND_DECODER_MAX_PIXELS)
 
     def keeps_frames(self) -> bool:

@@ -1,7 +1,8 @@
 """Every container a user may upload, through the product: the API upload, then the prepare job
 in a real worker process. A usable file becomes READY with a cover and renders; an unusable one is
 refused at upload with its named code, never a video that fails later. Besides the real-world
-corpus: MPEG-TS and M2TS clips whose timestamps start late, wrap round the 33-bit clock, or jump.
+corpus: MPEG-TS and M2TS clips whose timestamps start late, wrap round the 33-bit clock, or jump,
+and a VP9 WebM with alpha, whose GIF keeps its transparency.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from console.models import ApiKey
 from media_jobs.encode import ErrorCode
 from media_jobs.models import AnimatedImageTemplate, Task, Video, Workflow, WorkflowStep
 from tests.api.conftest import ApiClient
-from tests.clips import TS_WRAP_SECONDS, make_ts_clip
+from tests.clips import TS_WRAP_SECONDS, has_encoder, make_alpha_clip, make_ts_clip
 from tests.e2e.conftest import process_env, start_process, wait_for  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -27,6 +30,7 @@ REFUSED = {"audio_only_aac_coremedia.m4a": ErrorCode.NO_VIDEO_STREAM}
 # From the upload's answer to READY with a cover and a finished render (measured 1-4 s a file).
 READY_BOUND_SECONDS = 30
 
+ALPHA_CLIP = "VP9 with alpha.webm"
 TS_CLIPS = {
     "starts at 600 s.ts": dict(start=600),
     "starts at 10 h, M2TS with audio.m2ts": dict(start=36_000, m2ts=True, audio=True),
@@ -41,7 +45,10 @@ TS_CLIPS = {
 def ts_clips(tmp_path) -> list[Path]:
     folder = tmp_path / "ts"
     folder.mkdir()
-    return [make_ts_clip(folder / name, seconds=2.0, **kwargs) for name, kwargs in TS_CLIPS.items()]
+    clips = [make_ts_clip(folder / name, seconds=2.0, **kwargs) for name, kwargs in TS_CLIPS.items()]
+    if has_encoder("libvpx-vp9"):
+        clips.append(make_alpha_clip(folder / ALPHA_CLIP))
+    return clips
 
 
 @pytest.fixture
@@ -83,4 +90,8 @@ def test_every_container_becomes_ready_and_renders_or_is_refused_at_upload(ts_cl
         output = task.outputs.get()
         assert task.result == Task.Result.SUCCESS, (name, output.error_code, output.error_message)
         assert output.frames >= 1
+        if name == ALPHA_CLIP:
+            with Image.open(output.file.path) as gif:
+                alpha = np.asarray(gif.convert("RGBA"))[..., 3]
+            assert 0.4 < (alpha < 128).mean() < 0.9, f"the GIF of {name} lost its transparency"
     print("\n" + "\n".join(f"{seconds:5.2f} s  {name}" for name, seconds in timings.items()))
