@@ -26,11 +26,12 @@ from fractions import Fraction
 
 import av
 import av.error
+from PIL import Image
 
 from .scaler import OutputFormat
 from .segments import SegmentPlan, encoder_orders, plan_segments  # noqa: F401 - SegmentPlan is part of the API
 from .timing import frame_ticks
-from .webpfile import ensure_animated, join_animations, set_total_duration
+from .webpfile import ensure_animated, frame_durations, has_alpha, join_animations, set_total_duration
 
 COMPRESSION_LEVEL = 4  # libwebp "method": 4 is cwebp's default speed/size balance
 _WAIT = 0.1
@@ -64,6 +65,10 @@ class _Segment:
         self._stream = stream
         self._start: int | None = None
         self.delays: list[int] = []
+        self._quality = quality
+        # The first picture of a segment with alpha: see close().
+        self._alpha = fmt.pix_fmt == "yuva420p"
+        self._first: av.VideoFrame | None = None
 
     def write(self, frame: av.VideoFrame, pts: int, delay: int) -> None:
         if self._start is None:
@@ -72,6 +77,8 @@ class _Segment:
         frame.time_base = Fraction(1, 1000)
         frame.duration = delay
         self.delays.append(delay)
+        if self._alpha and self._first is None:
+            self._first = frame
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 
@@ -79,6 +86,13 @@ class _Segment:
         for packet in self._stream.encode(None):
             self._container.mux(packet)
         self._container.close()
+        if self._first is not None and len(frame_durations(self.path)) <= 1 and not has_alpha(self.path):
+            # libwebp's animation encoder loses the alpha of a lossy segment holding one distinct
+            # picture (a still range): that picture is encoded again, as a still image with alpha.
+            rgba = self._first.reformat(format="rgba", src_colorspace="ITU601", src_color_range="MPEG")
+            # to_image() would drop the alpha (it converts to RGB).
+            Image.fromarray(rgba.to_ndarray(), "RGBA").save(self.path, format="WEBP", quality=self._quality,
+                                                            method=COMPRESSION_LEVEL)
         if self.delays:
             # FFmpeg's wrapper ends the last frame 1 ms after its start; a still range comes out
             # as a plain picture. Both are fixed per segment, before the join.

@@ -1,10 +1,13 @@
-"""Transparency is kept: a VP9 WebM with alpha and a transparent animated GIF give a WebP with
-alpha and a GIF whose pixels under alpha 128 are its transparent colour, frame by frame."""
+"""Transparency is kept: a VP9 WebM with alpha, a still range of PNG pictures with alpha and a
+transparent animated GIF give a WebP with alpha and a GIF whose pixels under alpha 128 are its
+transparent colour, frame by frame."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -51,6 +54,32 @@ def test_a_vp9_webm_with_alpha_stays_transparent(alpha_clip, tmp_path, fmt, opti
             square = alpha[28:36, 2 * index + 4:2 * index + 12].astype(int)
             assert abs(square.mean() - 96) < 16, f"frame {index}: the half-transparent square is {square.mean():.0f}"
         assert (alpha[:8, :8] < 128).all(), f"frame {index}: the background is not transparent"
+
+
+def _still_png_clip(path: Path) -> Path:
+    """PNG pictures in QuickTime, every one the same: a red box on a transparent background."""
+    rgba = np.zeros((64, 96, 4), np.uint8)
+    rgba[16:48, 24:72] = (200, 40, 40, 255)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("png", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "rgba"
+        for index in range(10):
+            frame = av.VideoFrame.from_ndarray(rgba, format="rgba")
+            frame.pts, frame.time_base = index, Fraction(1, 10)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("options", [{}, {"lossless": True}])
+def test_a_still_range_with_alpha_stays_transparent_in_webp(tmp_path, options):
+    # libwebp's animation encoder can drop the alpha of a lossy animation of one distinct picture.
+    out = tmp_path / "out.webp"
+    result = render(_still_png_clip(tmp_path / "still.mov"), RenderSpec(format="webp", fps=10, duration=1.0,
+                                                                        **options), out)
+    assert result.duration == 1.0
+    alpha = _alphas(out)[0]
+    assert (alpha[16:48, 24:72] == 255).all() and (alpha[:16] == 0).all() and (alpha[48:] == 0).all()
 
 
 @pytest.mark.skipif(not TRANSPARENT_GIF.exists(), reason="the shared media corpus is not on this machine")
