@@ -32,8 +32,8 @@ from .source import MAX_SOURCE_PIXELS, seek_to_start
 
 # Corrupt packets in a row after which a stream counts as undecodable rather than damaged.
 _MAX_BAD_PACKETS = 64
-# A seek that lands this far after the requested start missed (bad index): decode from the top.
-_SEEK_SLACK = Fraction(1, 2)
+# A seek that lands after the requested start is tried again from up to this far before it.
+_MAX_SEEK_BACK = Fraction(64)
 # Packets read ahead of the one being decoded (more than any decoder's reordering depth), and
 # presentation times remembered behind it, to find the time the next shown frame starts.
 _LOOKAHEAD = 16
@@ -119,33 +119,39 @@ class FrameSource:
             self.stats.ended_early = True
 
     def _decoded(self, start: Fraction) -> Iterator[tuple[Fraction, av.VideoFrame]]:
-        """Decoded frames with their time in seconds from the origin, non-decreasing."""
-        seek = start > 0
-        if seek and not self._seek(start):
-            seek = False
-        first = True
-        last_t: Fraction | None = None
-        for frame in self._frames():
-            t = self._frame_time(frame, last_t)
-            if first and seek and t > start + _SEEK_SLACK:
-                # The index pointed past the start; decode from the top instead.
-                self._rewind()
-                yield from self._decoded_from_top(start)
-                return
-            first = False
-            last_t = t
-            self._note(t, frame)
-            yield t, frame
-        if first and seek:
-            # Nothing decoded after the seek: it landed where no picture can start (camera MPEG-TS
-            # flags no key frame, so the demuxer seeks to a packet the decoder cannot use, and a
-            # stream whose stamps jump back has no place for the target at all). From the top.
-            self._rewind()
-            yield from self._decoded_from_top(start)
+        """Decoded frames with their time in seconds from the origin, non-decreasing.
 
-    def _decoded_from_top(self, start: Fraction) -> Iterator[tuple[Fraction, av.VideoFrame]]:
-        last_t: Fraction | None = None
-        for frame in self._frames():
+        A seek should land on a key frame at or before `start`. Where it lands after (MPEG-TS
+        seeks by bisecting on packet stamps and can stop at the next key frame; a bad index), it
+        is tried again from further back, 1, 4, 16 and 64 s; where it finds no picture at all
+        (camera MPEG-TS flags no key frame; stamps that jump back), decoding starts from the top.
+        """
+        # The first picture still serves the first slot when it comes before the slot's end.
+        slack = 1 / (2 * self._plan.rate) if self._plan is not None else Fraction(0)
+        back = Fraction(0)
+        while start > 0 and back <= _MAX_SEEK_BACK:
+            target = start - back
+            if target <= 0 or not self._seek(target):
+                break
+            frames = self._frames()
+            frame = next(frames, None)
+            if frame is None:
+                break
+            t = self._frame_time(frame, None)
+            if t <= start + slack:
+                self._note(t, frame)
+                yield t, frame
+                yield from self._timed(frames, t)
+                return
+            frames.close()
+            back = back * 4 if back else Fraction(1)
+        if start > 0:
+            self._rewind()
+        yield from self._timed(self._frames(), None)
+
+    def _timed(self, frames: Iterator[av.VideoFrame],
+               last_t: Fraction | None) -> Iterator[tuple[Fraction, av.VideoFrame]]:
+        for frame in frames:
             t = self._frame_time(frame, last_t)
             last_t = t
             self._note(t, frame)
