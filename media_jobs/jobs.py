@@ -9,7 +9,6 @@ import logging
 import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from django.db.models.fields.files import FieldFile
 from rq import get_current_job
 
-from media_jobs import services
+from media_jobs import scratch, services
 from media_jobs.encode import EncodeError, ErrorCode, RenderResult
 from media_jobs.encode import probe_isolated, render_isolated, snapshot_isolated
 from media_jobs.models import AnimatedImage, Video
@@ -76,33 +75,26 @@ def _current_job_id(prefix: str) -> tuple[str, int]:
     return job.id, int(job.retries_left or 0)
 
 
-def scratch_dir() -> str:
-    """This process's scratch space (LOOPDECK_SCRATCH_DIR): sources fetched from object storage
-    and renders in progress live here, never in the media storage."""
-    os.makedirs(settings.SCRATCH_DIR, exist_ok=True)
-    return str(settings.SCRATCH_DIR)
-
-
 @contextmanager
-def local_copy(stored: FieldFile) -> Iterator[Path]:
-    """A local path to a stored file: the file itself on local disk, else a temporary download
-    into this process's scratch space (web and workers share no disk when media lives in object
-    storage). A storage with `download_to` (media_jobs.storage_s3) fetches in ranged chunks."""
+def local_copy(stored: FieldFile, folder: Path) -> Iterator[Path]:
+    """A local path to a stored file: the file itself on local disk, else a download into the
+    job's scratch `folder` (web and workers share no disk when media lives in object storage; a
+    killed job's download goes with its folder). A storage with `download_to`
+    (media_jobs.storage_s3) fetches in ranged chunks."""
     try:
         yield Path(stored.path)
         return
     except NotImplementedError:
         pass
-    suffix = Path(stored.name).suffix
-    with tempfile.NamedTemporaryFile(prefix="loopdeck-source-", suffix=suffix, dir=scratch_dir()) as tmp:
+    copy = folder / f"source{Path(stored.name).suffix}"
+    with copy.open("wb") as target:
         download_to = getattr(stored.storage, "download_to", None)
         if download_to is not None:
-            download_to(stored.name, tmp)
+            download_to(stored.name, target)
         else:
             with stored.open("rb") as source:
-                shutil.copyfileobj(source, tmp, 1024 * 1024)
-        tmp.flush()
-        yield Path(tmp.name)
+                shutil.copyfileobj(source, target, 1024 * 1024)
+    yield copy
 
 
 class Heartbeat:
@@ -245,35 +237,10 @@ def render_animated_image(image_pk: int) -> str:
     return image.status
 
 
-SCRATCH_PREFIXES = ("loopdeck-render-", "loopdeck-prepare-", "loopdeck-source-")
-
-
-def _sweep_stale_scratch() -> None:
-    """Remove scratch folders that a killed work horse left in the temp folder (a SIGKILL or the
-    OOM killer skips its clean-up, and a half-written output can be large). No job lives longer
-    than its RQ timeout, so a folder twice that old belongs to nobody."""
-    cutoff = time.time() - 2 * (settings.RENDER_TIMEOUT + 120)
-    try:
-        entries = list(os.scandir(scratch_dir()))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if (entry.name.startswith(SCRATCH_PREFIXES) and not entry.is_symlink()
-                    and entry.stat(follow_symlinks=False).st_mtime < cutoff):
-                log.info("removing %s, left by a job that was killed", entry.path)
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-        except OSError:
-            continue
-
-
 def _render(image: AnimatedImage, job_id: str) -> None:
     video = image.video
-    _sweep_stale_scratch()
-    with tempfile.TemporaryDirectory(prefix="loopdeck-render-", dir=scratch_dir()) as tmp, local_copy(video.file) as source:
+    scratch.sweep()
+    with scratch.scratch_folder("loopdeck-render-") as tmp, local_copy(video.file, tmp) as source:
         out = Path(tmp) / f"out.{image.params.get('format', 'gif')}"
         with Heartbeat(image, job_id) as beat:
             result = render_isolated(
@@ -341,7 +308,7 @@ def prepare_video(video_pk: int) -> str:
                             "the download from the URL was interrupted before it finished; import it again")
         return Video.Status.FAILED
     try:
-        with tempfile.TemporaryDirectory(prefix="loopdeck-prepare-", dir=scratch_dir()) as tmp, local_copy(video.file) as source:
+        with scratch.scratch_folder("loopdeck-prepare-") as tmp, local_copy(video.file, tmp) as source:
             if not video.metadata:
                 video.apply_probe(probe_isolated(source, timeout=settings.PROBE_TIMEOUT))
             cover = Path(tmp) / "cover.jpg"

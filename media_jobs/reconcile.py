@@ -3,7 +3,11 @@ fails it, so nothing stays WAITING or PROCESSING for ever.
 
 Bound: a render whose worker died (SIGKILL, out of memory, machine loss) stops heartbeating; it
 is re-queued at most HEARTBEAT_STALE_AFTER + RECONCILE_INTERVAL seconds later (40 s by default),
-and failed with WorkerLost once it has been lost MAX_RENDER_ATTEMPTS times.
+and failed with WorkerLost once it has been lost MAX_RENDER_ATTEMPTS times. The passes are not
+only every RECONCILE_INTERVAL: the next one comes as soon as a running render's last heartbeat
+turns stale (`seconds_to_next_pass`), so the re-queue follows HEARTBEAT_STALE_AFTER closely and
+the bound holds with most of RECONCILE_INTERVAL to spare. Every pass also
+removes the scratch folders of killed jobs on the machine it runs on (`scratch.sweep`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from media_jobs import queues, services
+from media_jobs import queues, scratch, services
 from media_jobs.callbacks import schedule as callback_schedule
 from media_jobs.encode import ErrorCode
 from media_jobs.models import AnimatedImage, Task, Video
@@ -40,10 +45,11 @@ class Report:
     tasks_finished: list[int] = field(default_factory=list)
     deliveries_requeued: list[int] = field(default_factory=list)
     events_purged: int = 0
+    scratch_removed: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any((self.requeued, self.failed, self.videos_requeued, self.videos_failed, self.tasks_finished,
-                    self.deliveries_requeued, self.events_purged))
+                    self.deliveries_requeued, self.events_purged, self.scratch_removed))
 
 
 def _job_alive(job_id: str) -> bool:
@@ -58,13 +64,17 @@ def _job_alive(job_id: str) -> bool:
 
 
 def reconcile() -> Report:
-    """One pass. Safe to run from several processes: a Redis lock lets one through at a time."""
+    """One pass. Safe to run from several processes: a Redis lock lets one through at a time.
+    The temp folder is this machine's own, so its sweep runs whoever holds the lock."""
+    removed = scratch.sweep()
     connection = queues.get_queue(queues.ENCODE).connection
     lock = connection.lock(LOCK_NAME, timeout=120, blocking=False)
     if not lock.acquire():
-        return Report()
+        if removed:
+            log.info("reconciler: removed %s", removed)
+        return Report(scratch_removed=removed)
     try:
-        report = Report()
+        report = Report(scratch_removed=removed)
         _abandoned_jobs()
         _lost_renders(report)
         _orphaned_waiting(report)
@@ -86,6 +96,25 @@ def _abandoned_jobs() -> None:
     re-queued below like any lost job."""
     for name in queues.ALL:
         StartedJobRegistry(queue=queues.get_queue(name)).cleanup()
+
+
+# A pass meant for the moment a heartbeat turns stale comes this much later, so that the
+# heartbeat is older than HEARTBEAT_STALE_AFTER by then.
+STALE_SLACK = 0.05
+
+
+def seconds_to_next_pass() -> float:
+    """RECONCILE_INTERVAL, or less: until the oldest heartbeat of a running render turns stale."""
+    interval = float(settings.RECONCILE_INTERVAL)
+    stale_after = timedelta(seconds=settings.HEARTBEAT_STALE_AFTER)
+    now = timezone.now()
+    oldest = AnimatedImage.objects.filter(
+        status=AnimatedImage.Status.PROCESSING, heartbeat_at__gte=now - stale_after,
+    ).aggregate(oldest=Min("heartbeat_at"))["oldest"]
+    if oldest is None:
+        return interval
+    due = (oldest + stale_after - now).total_seconds() + STALE_SLACK
+    return min(interval, max(STALE_SLACK, due))
 
 
 def _lost_renders(report: Report) -> None:

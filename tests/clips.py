@@ -376,3 +376,126 @@ def make_corrupt_data(src: str | Path, dst: str | Path, seed: int = 1) -> Path:
     dst = Path(dst)
     dst.write_bytes(bytes(data))
     return dst
+
+
+
+# MPEG-TS timestamps are 33 bits of a 90 kHz clock: they wrap after about 26.5 hours.
+TS_WRAP_SECONDS = Fraction(2**33, 90_000)
+_TS_BASE = 900_000  # where the muxer stamps the clip first (10 s): no negative DTS to shift away
+
+
+def make_ts_clip(path: str | Path, *, start: float = 0.0, seconds: float = 3.0, fps: float = 25,
+                 width: int = 160, height: int = 120, gop: int | None = 25, m2ts: bool = False,
+                 jump_at: float | None = None, jump_by: float = 0.0, audio: bool = False) -> Path:
+    """An H.264 MPEG-TS (or BDAV M2TS) clip as a camera or a broadcast capture writes it.
+
+    Its first timestamp is `start` seconds, taken modulo the 33-bit clock: a start just below
+    `TS_WRAP_SECONDS` wraps mid-clip. From `jump_at` seconds of the clip on, every timestamp is
+    `jump_by` seconds later (or earlier): a discontinuity, as where a recording was spliced. The
+    pictures are make_clip's, drawn at their time in the clip. FFmpeg's muxer refuses timestamps
+    that go back, so the clip is muxed plainly and its PES and PCR stamps rewritten in place.
+    """
+    path = Path(path)
+    tb = Fraction(1, 90_000)
+    times = frame_times(fps, seconds)
+    with av.open(str(path), "w", format="mpegts",
+                 options={"mpegts_m2ts_mode": "1"} if m2ts else {}) as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = tb
+        stream.codec_context.thread_count = 1
+        if gop:
+            stream.codec_context.gop_size = gop
+        stream.options = _codec_options("libx264", gop)
+        astream = out.add_stream("mp2", rate=48_000) if audio else None
+        for index, t in enumerate(times):
+            frame = _yuv_frame(draw_frame(width, height, float(t), index, seconds), "yuv420p", None, False)
+            frame.pts, frame.time_base = _TS_BASE + int(round(t / tb)), tb
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+        if astream is not None:
+            for aframe in _audio_frames(48_000, 2, seconds, frame_size=1152):
+                aframe.pts += int(_TS_BASE * Fraction(48_000, 90_000))
+                out.mux(astream.encode(aframe))
+            out.mux(astream.encode(None))
+
+    def restamp(ticks: int, clip_ticks: int) -> int:
+        later = jump_by if jump_at is not None and (clip_ticks - _TS_BASE) * tb >= jump_at else 0
+        return (ticks - _TS_BASE + round((start + later) / tb)) % 2**33
+
+    data = bytearray(path.read_bytes())
+    _restamp_ts(data, 192 if m2ts else 188, restamp)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _restamp_ts(data: bytearray, packet_size: int, restamp) -> None:
+    """Rewrite each PES packet's PTS/DTS and each PCR with restamp(ticks, the packet's PTS)."""
+    head = packet_size - 188  # M2TS puts a 4-byte arrival stamp before each TS packet
+    last_pts = _TS_BASE
+    for at in range(0, len(data) - packet_size + 1, packet_size):
+        p = at + head
+        if data[p] != 0x47:
+            raise ValueError(f"lost TS sync at byte {p}")
+        payload = p + 4
+        if data[p + 3] & 0x20:  # adaptation field
+            length = data[p + 4]
+            if length and data[p + 5] & 0x10:  # PCR: 33-bit base, 6 reserved bits, 9-bit extension
+                b = data[p + 6:p + 12]
+                base = (b[0] << 25) | (b[1] << 17) | (b[2] << 9) | (b[3] << 1) | (b[4] >> 7)
+                base = restamp(base, last_pts)
+                data[p + 6:p + 10] = (base >> 1).to_bytes(4, "big")
+                data[p + 10] = ((base & 1) << 7) | (b[4] & 0x7F)
+            payload = p + 5 + length
+        if not data[p + 1] & 0x40 or data[payload:payload + 3] != b"\x00\x00\x01":
+            continue  # not the start of a PES packet
+        flags = data[payload + 7] >> 6
+        if flags & 2:
+            pts = _read_stamp(data, payload + 9)
+            last_pts = pts
+            _write_stamp(data, payload + 9, restamp(pts, pts))
+            if flags == 3:
+                _write_stamp(data, payload + 14, restamp(_read_stamp(data, payload + 14), pts))
+
+
+def _read_stamp(data: bytearray, at: int) -> int:
+    b = data[at:at + 5]
+    return (((b[0] >> 1) & 7) << 30) | (b[1] << 22) | ((b[2] >> 1) << 15) | (b[3] << 7) | (b[4] >> 1)
+
+
+def _write_stamp(data: bytearray, at: int, value: int) -> None:
+    data[at:at + 5] = bytes([(data[at] & 0xF0) | (((value >> 30) & 7) << 1) | 1, (value >> 22) & 0xFF,
+                             (((value >> 15) & 0x7F) << 1) | 1, (value >> 7) & 0xFF, ((value & 0x7F) << 1) | 1])
+
+
+def alpha_at(width: int, height: int, index: int) -> np.ndarray:
+    """The alpha plane make_alpha_clip draws for frame `index`: a transparent background, an
+    opaque box in the middle, and a square at alpha 96 (under GIF's threshold of 128) moving
+    right 2 px a frame across the box's left edge."""
+    alpha = np.zeros((height, width), np.uint8)
+    alpha[height // 4:3 * height // 4, width // 4:3 * width // 4] = 255
+    side = height // 4
+    x = 2 * index
+    alpha[height // 2 - side // 2:height // 2 + side // 2, x:x + side] = 96
+    return alpha
+
+
+def make_alpha_clip(path: str | Path, *, width: int = 96, height: int = 64, fps: int = 10,
+                    seconds: float = 2.0) -> Path:
+    """A VP9 WebM with an alpha channel (yuva420p), as browsers and editors export transparent
+    video: WebM keeps the alpha plane in BlockAdditional side data beside each picture."""
+    path = Path(path)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libvpx-vp9", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuva420p"
+        stream.codec_context.thread_count = 1
+        stream.options = {**_codec_options("libvpx-vp9", None), "crf": "10"}
+        for index in range(int(round(seconds * fps))):
+            rgba = np.empty((height, width, 4), np.uint8)
+            rgba[..., :3] = draw_frame(width, height, index / fps, index, seconds)
+            rgba[..., 3] = alpha_at(width, height, index)
+            frame = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format="yuva420p")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path

@@ -28,11 +28,12 @@ import av.error
 
 from .errors import EncodeError, ErrorCode
 from .probe import stream_rate
+from .source import MAX_SOURCE_PIXELS, seek_to_start
 
 # Corrupt packets in a row after which a stream counts as undecodable rather than damaged.
 _MAX_BAD_PACKETS = 64
-# A seek that lands this far after the requested start missed (bad index): decode from the top.
-_SEEK_SLACK = Fraction(1, 2)
+# A seek that lands after the requested start is tried again from up to this far before it.
+_MAX_SEEK_BACK = Fraction(64)
 # Packets read ahead of the one being decoded (more than any decoder's reordering depth), and
 # presentation times remembered behind it, to find the time the next shown frame starts.
 _LOOKAHEAD = 16
@@ -83,9 +84,10 @@ class FrameSource:
         self._plan: SlotPlan | None = None
         rate = stream_rate(stream)
         self._default_duration = 1 / rate if rate else Fraction(0)
+        self.decoder = alpha_decoder(stream) or stream.codec_context
         # A second pass over the same stream finds the decoder open, already threaded.
-        if threads and not stream.codec_context.is_open:
-            stream.thread_type = "AUTO"
+        if threads and not self.decoder.is_open:
+            self.decoder.thread_type = "AUTO"
 
     def slots(self, plan: SlotPlan, first: int = 0,
               seek: Fraction | None = None) -> Iterator[tuple[int, av.VideoFrame]]:
@@ -117,27 +119,39 @@ class FrameSource:
             self.stats.ended_early = True
 
     def _decoded(self, start: Fraction) -> Iterator[tuple[Fraction, av.VideoFrame]]:
-        """Decoded frames with their time in seconds from the origin, non-decreasing."""
-        seek = start > 0
-        if seek and not self._seek(start):
-            seek = False
-        first = True
-        last_t: Fraction | None = None
-        for frame in self._frames():
-            t = self._frame_time(frame, last_t)
-            if first and seek and t > start + _SEEK_SLACK:
-                # The index pointed past the start; decode from the top instead.
-                self._rewind()
-                yield from self._decoded_from_top(start)
-                return
-            first = False
-            last_t = t
-            self._note(t, frame)
-            yield t, frame
+        """Decoded frames with their time in seconds from the origin, non-decreasing.
 
-    def _decoded_from_top(self, start: Fraction) -> Iterator[tuple[Fraction, av.VideoFrame]]:
-        last_t: Fraction | None = None
-        for frame in self._frames():
+        A seek should land on a key frame at or before `start`. Where it lands after (MPEG-TS
+        seeks by bisecting on packet stamps and can stop at the next key frame; a bad index), it
+        is tried again from further back, 1, 4, 16 and 64 s; where it finds no picture at all
+        (camera MPEG-TS flags no key frame; stamps that jump back), decoding starts from the top.
+        """
+        # The first picture still serves the first slot when it comes before the slot's end.
+        slack = 1 / (2 * self._plan.rate) if self._plan is not None else Fraction(0)
+        back = Fraction(0)
+        while start > 0 and back <= _MAX_SEEK_BACK:
+            target = start - back
+            if target <= 0 or not self._seek(target):
+                break
+            frames = self._frames()
+            frame = next(frames, None)
+            if frame is None:
+                break
+            t = self._frame_time(frame, None)
+            if t <= start + slack:
+                self._note(t, frame)
+                yield t, frame
+                yield from self._timed(frames, t)
+                return
+            frames.close()
+            back = back * 4 if back else Fraction(1)
+        if start > 0:
+            self._rewind()
+        yield from self._timed(self._frames(), None)
+
+    def _timed(self, frames: Iterator[av.VideoFrame],
+               last_t: Fraction | None) -> Iterator[tuple[Fraction, av.VideoFrame]]:
+        for frame in frames:
             t = self._frame_time(frame, last_t)
             last_t = t
             self._note(t, frame)
@@ -173,11 +187,12 @@ class FrameSource:
         except av.error.FFmpegError:
             self._rewind()
             return False
-        self.stream.codec_context.flush_buffers()
+        self.decoder.flush_buffers()
         return True
 
     def _rewind(self) -> None:
         rewind(self.container, self.stream)
+        self.decoder.flush_buffers()
 
     def _needed(self, t: Fraction, t_next: Fraction | None) -> bool:
         """Whether the frame shown from `t` until `t_next` is the latest before some slot boundary."""
@@ -241,7 +256,7 @@ class FrameSource:
     def _frames(self) -> Iterator[av.VideoFrame]:
         """Every decodable frame from the current position; damaged packets are skipped."""
         bad_in_row = 0
-        context = self.stream.codec_context
+        context = self.decoder
         skipping = False
         context.skip_frame = "DEFAULT"
         try:
@@ -251,7 +266,7 @@ class FrameSource:
                     context.skip_frame = "NONREF" if skippable else "DEFAULT"
                     skipping = skippable
                 try:
-                    frames = packet.decode()
+                    frames = context.decode(packet)
                 except av.error.MemoryError:
                     raise
                 except av.error.FFmpegError as exc:
@@ -268,7 +283,7 @@ class FrameSource:
                 context.skip_frame = "DEFAULT"
                 skipping = False
             try:
-                frames = self.stream.decode(None)
+                frames = context.decode(None)
             except av.error.MemoryError:
                 raise
             except av.error.FFmpegError:
@@ -279,10 +294,34 @@ class FrameSource:
                 context.skip_frame = "DEFAULT"
 
 
+# WebM keeps a VP8/VP9 picture's alpha plane in BlockAdditional side data, which FFmpeg's own
+# decoders drop (the picture comes out opaque); the libvpx decoders read it and give yuva420p.
+_ALPHA_DECODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+
+
+def has_alpha_plane(stream: av.video.stream.VideoStream) -> bool:
+    """Whether the stream carries alpha its default decoder may not show (WebM `alpha_mode`)."""
+    return stream.codec_context.name in _ALPHA_DECODERS and stream.metadata.get("alpha_mode") == "1"
+
+
+def alpha_decoder(stream: av.video.stream.VideoStream) -> av.CodecContext | None:
+    """A libvpx decoder for a VP8/VP9 stream with alpha, or None (no alpha, or no libvpx here)."""
+    if not has_alpha_plane(stream):
+        return None
+    try:
+        decoder = av.CodecContext.create(_ALPHA_DECODERS[stream.codec_context.name], "r")
+    except (ValueError, av.codec.codec.UnknownCodecError):
+        return None
+    if stream.codec_context.extradata:
+        decoder.extradata = stream.codec_context.extradata
+    decoder.options = {"max_pixels": str(MAX_SOURCE_PIXELS)}  # as pick_video_stream caps the default one
+    return decoder
+
+
 def rewind(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> None:
     """Back to the start of the file, the decoder emptied, ready to decode from the top again."""
     try:
-        container.seek(0, stream=stream, backward=True)
+        seek_to_start(container, stream)
     except av.error.FFmpegError as exc:
         raise EncodeError(ErrorCode.DECODE_FAILED, f"cannot rewind the video ({exc})") from None
     stream.codec_context.flush_buffers()

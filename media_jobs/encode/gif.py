@@ -24,6 +24,7 @@ import os
 import queue
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Iterable, Iterator
 
@@ -315,3 +316,20 @@ def _chunks(frames: Iterable[av.VideoFrame], size: int) -> Iterator[list[av.Vide
             chunk = []
     if chunk:
         yield chunk
+
+
+@dataclass
+class KeptFrames:
+    """A global-palette GIF's kept pictures and their palette, ready to dither and encode."""
+
+    pictures: list[av.VideoFrame]
+    palette: av.VideoFrame
+    fmt_args: str
+    dither: str
+    colors: int
+
+    def encode(self, muxer: GifMuxer, progress: Callable[[float], None]) -> None:
+        picture = self.pictures[0]
+        dither_encode_halves(self.pictures, lambda: Ditherer(picture.width, picture.height, self.dither,
+                                                             self.colors, self.palette, self.fmt_args),
+                             muxer, progress)

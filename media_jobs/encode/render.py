@@ -10,13 +10,10 @@ and renamed into place only when complete.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from fractions import Fraction
 from typing import Callable, Iterable, Iterator, TypeVar
 
 import av
@@ -24,27 +21,22 @@ import av.container
 import av.error
 
 from .errors import EncodeError, ErrorCode
-from .frames import FrameSource, SlotPlan, keyframe_before, keyframe_split, rewind, to_fraction
+from .frames import FrameSource, rewind
 from .geometry import Layout, plan_layout
-from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, PaletteBuilder, chunk_frames, dither_encode_halves,
-                  dither_in_order, frame_format_args)
+from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, KeptFrames, PaletteBuilder, chunk_frames, dither_in_order,
+                  frame_format_args)
 from .probe import Orientation, frame_sar, rotation_cw
+from .plan import RenderPlan, Written, has_alpha, render_result
 from .results import RenderResult
 from .scaler import OutputFormat, Scaler
-from .source import estimate_duration, open_input, open_sized, pick_video_stream, time_origin
-from .spec import OUTPUT_FRAMES_MAX, RenderSpec, TimeRange
+from .source import open_input, open_sized
+from .spec import RenderSpec
 from .threads import InOrder, OneDecoderOnly, TwoDecoders, depth, threaded
 from .timing import Progress
 from .webp import WebpMuxer, webp_format
 from .webpfile import frame_durations
 
 T = TypeVar("T")
-
-# Two decoders: each part keeps at least this many output frames (for WebP each part starts a
-# key frame of the animation).
-MIN_PART_SLOTS = 8
-# A second decoder holds its own reference and threading pictures: at 4K some 150 MB more.
-SECOND_DECODER_MAX_PIXELS = 2048 * 1152
 
 
 def temp_path_for(out: str | os.PathLike) -> str:
@@ -91,19 +83,11 @@ def render_to_temp(path: str | os.PathLike, spec: RenderSpec, out: str | os.Path
         raise EncodeError(ErrorCode.RESOURCE_LIMIT_EXCEEDED, "out of memory while rendering") from None
     except av.error.FFmpegError as exc:
         raise EncodeError(ErrorCode.DECODE_FAILED, f"FFmpeg failed while rendering ({exc})") from None
-    result = _result(spec, tmp, job, written)
+    ended_early = job.source is not None and job.source.stats.ended_early
+    result = render_result(job.decided, tmp, written, job.emitted, ended_early)
     os.replace(tmp, os.fspath(out))
     report(1.0)
     return result
-
-
-@dataclass
-class _Written:
-    frames: int
-    ticks: int  # total playback time in the format's ticks
-    ticks_per_second: int
-    width: int
-    height: int
 
 
 class _Job:
@@ -115,28 +99,11 @@ class _Job:
         self.spec = spec
         self.tmp = tmp
         self.report = report
-        self.stream = pick_video_stream(container)
         self.container = container
-        self.origin = time_origin(container)
-        estimate = estimate_duration(container, self.stream)
-        if estimate.seconds is None:
-            raise EncodeError(ErrorCode.INVALID_TIME_RANGE, "the video has no known duration", field="start")
-        self.range: TimeRange = spec.resolve_range(estimate.seconds)
-        self.rate = to_fraction(spec.sample_rate)
-        self.play_rate = to_fraction(spec.play_rate)
-        start = to_fraction(self.range.start)
-        count = max(1, round((to_fraction(self.range.end) - start) * self.rate))
-        self.capped = bool(spec.max_frames and count > spec.max_frames)
-        if self.capped:
-            count = int(spec.max_frames)
-        if count > OUTPUT_FRAMES_MAX:
-            raise EncodeError(
-                ErrorCode.INVALID_PARAMETER,
-                f"{self.range.duration:.3f} s at {float(self.rate):g} frames a second is {count} frames; "
-                f"at most {OUTPUT_FRAMES_MAX} are allowed (shorten the range or lower the rate)",
-                field="fps",
-            )
-        self.plan = SlotPlan(start, self.rate, count)
+        self.decided = RenderPlan(container, spec)
+        self.stream, self.origin = self.decided.stream, self.decided.origin
+        self.plan = self.decided.slots
+        self.play_rate = self.decided.play_rate
         self.source: FrameSource | None = None
         self.emitted = 0
 
@@ -168,12 +135,12 @@ class _Job:
 
     # Formats ----------------------------------------------------------------------------------
 
-    def run(self) -> _Written:
-        if self._wants_second_decoder():
+    def run(self) -> Written:
+        if self.decided.wants_second_decoder():
             try:
                 if self.spec.format == "webp":
                     return self._webp_two_decoders()
-                if self.spec.palette_mode != "per_frame" and self._keeps_frames():
+                if self.spec.palette_mode != "per_frame" and self.decided.keeps_frames():
                     return self._gif_kept_two_decoders()
             except OneDecoderOnly:
                 # Found out only once decoding: all over again, with one decoder.
@@ -183,35 +150,6 @@ class _Job:
         if self.spec.format == "webp":
             return self._webp(first, slots, layout, rotate)
         return self._gif(first, slots, layout, rotate)
-
-    def _wants_second_decoder(self) -> bool:
-        ctx = self.stream.codec_context
-        return not (self.plan.count < 2 * MIN_PART_SLOTS or (ctx.format is not None and _has_alpha(ctx.format.name))
-                    or ctx.width * ctx.height > SECOND_DECODER_MAX_PIXELS)
-
-    def _keeps_frames(self) -> bool:
-        """Whether a global-palette GIF keeps its frames (one decode) rather than decoding twice,
-        judged before any frame is decoded: the larger output of either orientation."""
-        ctx = self.stream.codec_context
-        sar = frame_sar(None, self.stream)
-        display = (max(1, round(ctx.width * sar)), ctx.height)
-        area = max(layout.out_w * layout.out_h for layout in
-                   (plan_layout(self.spec, *display), plan_layout(self.spec, *reversed(display))))
-        return self.plan.count * area * 4 <= KEEP_BUDGET_BYTES
-
-    def _second_decoder(self, container: av.container.InputContainer) -> tuple[int, Fraction] | None:
-        """Where a decoder of the second opening `container` takes over the plan, if anywhere.
-
-        H.264 frame threads wait on each other's reference pictures, so one decoder keeps two
-        cores about 70 % busy; two decoders on different key frame intervals do not wait at all.
-        The second starts at the key frame nearest the middle of what is decoded (from the key
-        frame before the start), so both decode about as many frames.
-        """
-        stream = container.streams[self.stream.index]
-        end = self.plan.slot_time(self.plan.count)
-        first = keyframe_before(container, stream, self.origin, self.plan.start)
-        target = ((first if first is not None else self.plan.start) + end) / 2
-        return keyframe_split(container, stream, self.origin, self.plan, target, MIN_PART_SLOTS)
 
     def _two_decoders(self, setup: Callable[[av.VideoFrame, list[int]], tuple[Layout, int, OutputFormat]],
                       sink: Callable[[int, int, av.VideoFrame], None],
@@ -260,7 +198,7 @@ class _Job:
             try:
                 with open_input(self.path, light=True) as container:
                     try:
-                        split = self._second_decoder(container)
+                        split = self.decided.second_decoder(container)
                     except (EncodeError, av.error.FFmpegError):
                         split = None  # the first decoder can do without it
                     state["split"] = split
@@ -283,15 +221,15 @@ class _Job:
         run.start(first_part, second_part)
         return run
 
-    def _webp_two_decoders(self) -> _Written:
+    def _webp_two_decoders(self) -> Written:
         """WebP from two decoders, each handing its pictures to the muxer through a feed of its own."""
         state: dict = {}
 
         def setup(frame: av.VideoFrame, parts: list[int]) -> tuple[Layout, int, OutputFormat]:
-            if len(parts) > 1 and _has_alpha(frame.format.name):
+            if len(parts) > 1 and has_alpha(frame.format.name):
                 raise OneDecoderOnly()
             layout, rotate = self._layout(frame)
-            fmt = webp_format(self.spec.lossless, _has_alpha(frame.format.name))
+            fmt = webp_format(self.spec.lossless, has_alpha(frame.format.name))
             muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
                               lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
                               count=self.plan.count, parts=parts, progress=self.report.stage(0, 0.97))
@@ -312,9 +250,9 @@ class _Job:
                 state["muxer"].abort()  # made by a decoder meanwhile
             raise
         stored = frame_durations(self.tmp)
-        return _Written(len(stored), sum(stored), 1000, state["layout"].out_w, state["layout"].out_h)
+        return Written(len(stored), sum(stored), 1000, state["layout"].out_w, state["layout"].out_h)
 
-    def _gif_kept_two_decoders(self) -> _Written:
+    def _gif_kept_two_decoders(self) -> Written:
         """A global-palette GIF from two decoders: the palette takes the pictures in slot order."""
         spec = self.spec
         ordered = InOrder()
@@ -342,10 +280,10 @@ class _Job:
             if muxer is not None:
                 muxer.abort()
             raise
-        return _Written(muxer.written, muxer.centiseconds, 100, w, h)
+        return Written(muxer.written, muxer.centiseconds, 100, w, h)
 
-    def _webp(self, first, slots, layout: Layout, rotate: int) -> _Written:
-        fmt = webp_format(self.spec.lossless, _has_alpha(first[1].format.name))
+    def _webp(self, first, slots, layout: Layout, rotate: int) -> Written:
+        fmt = webp_format(self.spec.lossless, has_alpha(first[1].format.name))
         muxer = WebpMuxer(self.tmp, layout.out_w, layout.out_h, fmt, quality=self.spec.quality,
                           lossless=self.spec.lossless, loop=self.spec.loop, play_rate=self.play_rate,
                           count=self.plan.count, progress=self.report.stage(0, 0.97))
@@ -359,9 +297,9 @@ class _Job:
             raise
         # libwebp merges runs of identical frames, so the file is the truth about frames and time.
         stored = frame_durations(self.tmp)
-        return _Written(len(stored), sum(stored), 1000, layout.out_w, layout.out_h)
+        return Written(len(stored), sum(stored), 1000, layout.out_w, layout.out_h)
 
-    def _gif(self, first, slots, layout: Layout, rotate: int) -> _Written:
+    def _gif(self, first, slots, layout: Layout, rotate: int) -> Written:
         spec = self.spec
         w, h = layout.out_w, layout.out_h
         muxer = GifMuxer(self.tmp, w, h, spec.loop, self.play_rate, self.plan.count)
@@ -379,14 +317,14 @@ class _Job:
         except BaseException:
             muxer.abort()
             raise
-        return _Written(muxer.written, muxer.centiseconds, 100, w, h)
+        return Written(muxer.written, muxer.centiseconds, 100, w, h)
 
     def _gif_kept(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """One decode: keep the scaled frames while gathering the palette, then dither them."""
         kept = self._kept_with_palette(threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.6))))
         kept.encode(muxer, self.report.stage(0.6, 0.97))
 
-    def _kept_with_palette(self, pictures: Iterable[av.VideoFrame]) -> _Kept:
+    def _kept_with_palette(self, pictures: Iterable[av.VideoFrame]) -> KeptFrames:
         """Keep the scaled pictures (slots in order) and work out one palette from them."""
         builder: PaletteBuilder | None = None
         kept: list[av.VideoFrame] = []
@@ -398,7 +336,7 @@ class _Job:
             kept.append(picture)
         if builder is None:
             raise EncodeError(ErrorCode.DECODE_FAILED, "no picture could be decoded in the requested range")
-        return _Kept(kept, builder.palette(), fmt_args, self.spec)
+        return KeptFrames(kept, builder.palette(), fmt_args, self.spec.dither, self.spec.colors)
 
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
@@ -421,52 +359,6 @@ class _Job:
                             chunk_frames(w, h))
         self.emitted = min(self.emitted, planned)
 
-@dataclass
-class _Kept:
-    """A global-palette GIF's kept pictures and their palette, ready to dither and encode."""
-
-    pictures: list[av.VideoFrame]
-    palette: av.VideoFrame
-    fmt_args: str
-    spec: RenderSpec
-
-    def encode(self, muxer: GifMuxer, progress: Callable[[float], None]) -> None:
-        picture, spec = self.pictures[0], self.spec
-        dither_encode_halves(self.pictures, lambda: Ditherer(picture.width, picture.height, spec.dither,
-                                                             spec.colors, self.palette, self.fmt_args),
-                             muxer, progress)
-
-
-def _result(spec: RenderSpec, tmp: str, job: _Job, written: _Written) -> RenderResult:
-    digest = hashlib.md5()
-    size = 0
-    with open(tmp, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    duration = written.ticks / written.ticks_per_second
-    plan = job.plan
-    start = float(plan.start)
-    if job.emitted >= plan.count and not job.capped:
-        end = float(job.range.end)
-    else:
-        end = float(plan.start + Fraction(job.emitted) / plan.rate)
-    ended_early = job.source is not None and job.source.stats.ended_early
-    return RenderResult(
-        container=spec.format,
-        width=written.width,
-        height=written.height,
-        frames=written.frames,
-        fps=float(job.play_rate),
-        duration=round(duration, 3),
-        bitrate=int(size * 8 / duration) if duration > 0 else 0,
-        size=size,
-        md5=digest.hexdigest(),
-        start_offset=round(start, 6),
-        end_offset=round(end, 6),
-        clipped=job.range.clipped or ended_early,
-    )
-
 
 def _scale_each(first: tuple[int, av.VideoFrame], slots: Iterator,
                 scaler: Scaler) -> Iterator[tuple[int, av.VideoFrame]]:
@@ -477,10 +369,6 @@ def _scale_each(first: tuple[int, av.VideoFrame], slots: Iterator,
             last_out = scaler(frame)
             last_src = frame
         yield k, last_out
-
-
-def _has_alpha(pix_fmt: str) -> bool:
-    return pix_fmt in ("bgra", "rgba", "argb", "abgr", "yuva420p", "pal8")
 
 
 def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:

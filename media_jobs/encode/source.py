@@ -314,6 +314,23 @@ def _duration_from_last_packets(container: av.container.InputContainer, stream: 
 
 def _rewind(container: av.container.InputContainer, stream: av.stream.Stream) -> None:
     try:
-        container.seek(0, stream=stream, backward=True)
+        seek_to_start(container, stream)
     except av.error.FFmpegError:
         pass
+
+
+# Far before any timestamp a file can hold, in any stream's time base.
+_BEFORE_ANY_TIME = -(2**40)
+
+
+def seek_to_start(container: av.container.InputContainer, stream: av.stream.Stream) -> None:
+    """Seek to the file's first packet.
+
+    Not to time 0: an MPEG-TS whose 33-bit clock wrapped has its first packets before 0 once
+    FFmpeg unwraps them, and seeking to 0 there lands after the wrap (or, with stamps that jump
+    back, nowhere at all). A time before any stamp always finds the first key frame.
+    """
+    try:
+        container.seek(_BEFORE_ANY_TIME, stream=stream, backward=True)
+    except av.error.FFmpegError:
+        container.seek(0, stream=stream, backward=True)

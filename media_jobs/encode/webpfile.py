@@ -67,6 +67,20 @@ def frame_durations(path: str) -> list[int]:
         return [_read_u24(handle, c.offset + _DURATION_AT) for c in read_chunks(handle) if c.fourcc == b"ANMF"]
 
 
+def has_alpha(path: str) -> bool:
+    """Whether a WebP file says it has alpha (its VP8X flags) or holds an ALPH chunk."""
+    with open(path, "rb") as handle:
+        chunks = read_chunks(handle)
+        for chunk in chunks:
+            if chunk.fourcc == b"ALPH":
+                return True
+            if chunk.fourcc == b"VP8X":
+                handle.seek(chunk.offset)
+                if handle.read(1)[0] & _VP8X_ALPHA:
+                    return True
+    return False
+
+
 def set_total_duration(path: str, total_ms: int) -> None:
     """Make the frame durations add up to `total_ms` exactly by adjusting the last one.
 

@@ -10,23 +10,24 @@ import pytest
 from media_jobs.encode import RenderSpec, render
 
 render_module = importlib.import_module("media_jobs.encode.render")
+plan_module = importlib.import_module("media_jobs.encode.plan")
 
 
 def _splits(monkeypatch: pytest.MonkeyPatch) -> list:
     """Record where each render's second decoder took over (None: it found nowhere)."""
     seen: list = []
-    real = render_module._Job._second_decoder
+    real = plan_module.RenderPlan.second_decoder
 
     def recording(self, container):
         seen.append(real(self, container))
         return seen[-1]
 
-    monkeypatch.setattr(render_module._Job, "_second_decoder", recording)
+    monkeypatch.setattr(plan_module.RenderPlan, "second_decoder", recording)
     return seen
 
 
 def _one_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_module, "SECOND_DECODER_MAX_PIXELS", 0)
+    monkeypatch.setattr(plan_module, "SECOND_DECODER_MAX_PIXELS", 0)
 
 
 def _md5(path) -> str:
@@ -161,7 +162,7 @@ def test_pictures_with_alpha_go_back_to_one_decoder_and_keep_their_transparency(
         container.mux(stream.encode(None))
     # The header tells this pixel format, so the second decoder would not be tried; a source whose
     # format shows only once a picture is decoded is made up by trying it anyway.
-    monkeypatch.setattr(render_module._Job, "_wants_second_decoder", lambda self: True)
+    monkeypatch.setattr(plan_module.RenderPlan, "wants_second_decoder", lambda self: True)
     seen = _splits(monkeypatch)
     result = render(src, RenderSpec(format="webp", fps=10, duration=4.0), tmp_path / "out.webp")
     assert seen and seen[0] is not None, "the second decoder was not tried"

@@ -7,23 +7,23 @@ import pytest
 
 import importlib
 
-from media_jobs.encode import EncodeError, RenderSpec, render, webp
+from media_jobs.encode import EncodeError, RenderSpec, render, segments, webp
 from media_jobs.encode.scaler import OutputFormat
 from tests.encode.animation import open_animation
 
-render_module = importlib.import_module("media_jobs.encode.render")
+plan_module = importlib.import_module("media_jobs.encode.plan")
 
 
 def _one_segment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_module, "SECOND_DECODER_MAX_PIXELS", 0)
+    monkeypatch.setattr(plan_module, "SECOND_DECODER_MAX_PIXELS", 0)
     monkeypatch.setattr(webp, "plan_segments", lambda count, *args: [webp.SegmentPlan(0, count, 0, 0, 8)])
 
 
-def _short_segments(monkeypatch: pytest.MonkeyPatch, frames: int = webp.MIN_SEGMENT_FRAMES) -> None:
+def _short_segments(monkeypatch: pytest.MonkeyPatch, frames: int = segments.MIN_SEGMENT_FRAMES) -> None:
     # One decoder, and a budget of one picture: the shortest segments the encoder allows, many joins.
-    monkeypatch.setattr(render_module, "SECOND_DECODER_MAX_PIXELS", 0)
-    monkeypatch.setattr(webp, "SEGMENT_BUDGET_BYTES", 1)
-    monkeypatch.setattr(webp, "MIN_SEGMENT_FRAMES", frames)
+    monkeypatch.setattr(plan_module, "SECOND_DECODER_MAX_PIXELS", 0)
+    monkeypatch.setattr(segments, "SEGMENT_BUDGET_BYTES", 1)
+    monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", frames)
 
 
 def _plans(monkeypatch: pytest.MonkeyPatch) -> list[list[webp.SegmentPlan]]:
@@ -58,7 +58,7 @@ def test_one_decoder_two_segments_within_the_memory_budget_more_only_past_it():
     assert len(plans) > 2 and [p.encoder for p in plans[:4]] == [0, 1, 0, 1]
     # Each encoder has one segment queued at a time (it begins taking a segment before the next
     # of its own may be handed over), and both such queues fit the budget.
-    assert 2 * (longest + 1) * 1280 * 720 * 3 / 2 <= webp.SEGMENT_BUDGET_BYTES
+    assert 2 * (longest + 1) * 1280 * 720 * 3 / 2 <= segments.SEGMENT_BUDGET_BYTES
     # Pictures with alpha are never cut (a later segment could not clear what came before).
     assert len(webp.plan_segments(300, 640, 360, OutputFormat("yuva420p", bt601_limited=True))) == 1
 
@@ -80,7 +80,7 @@ def test_two_decoders_each_feed_an_encoder_and_the_longer_range_lends_its_end():
     # a segment holds until it closes do not grow with the clip.
     plans = webp.plan_segments(1000, 1280, 720, YUV, parts=[0, 300])
     longest = max(p.end - p.start for p in plans)
-    assert 2 * (longest + 1) * 1280 * 720 * 3 / 2 <= webp.SEGMENT_BUDGET_BYTES
+    assert 2 * (longest + 1) * 1280 * 720 * 3 / 2 <= segments.SEGMENT_BUDGET_BYTES
     assert [(p.producer, p.encoder) for p in plans] == sorted((p.producer, p.producer) for p in plans)
     assert [p.start for p in plans if p.producer == 1][0] == 300 and plans[-1].end == 1000
     assert all(a.end == b.start for a, b in zip(plans, plans[1:]))

@@ -1,4 +1,5 @@
-"""`manage.py reconcile`: re-queue or fail work whose worker died, every RECONCILE_INTERVAL s."""
+"""`manage.py reconcile`: re-queue or fail work whose worker died, every RECONCILE_INTERVAL s, and
+as soon as a running render's heartbeat turns stale."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db import close_old_connections
 from redis.exceptions import RedisError
 from django.db import DatabaseError
 
-from media_jobs.reconcile import reconcile
+from media_jobs.reconcile import reconcile, seconds_to_next_pass
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,15 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         while True:
+            pause = settings.RECONCILE_INTERVAL
             try:
                 close_old_connections()
                 report = reconcile()
                 if once:
                     self.stdout.write(str(report))
+                pause = seconds_to_next_pass()
             except (DatabaseError, RedisError, OSError) as exc:
                 # The database or Redis is briefly away: try again next round, do not die.
                 log.warning("reconciler pass failed, retrying: %s", exc)
-            if once or stop.wait(settings.RECONCILE_INTERVAL):
+            if once or stop.wait(pause):
                 return
