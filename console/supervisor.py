@@ -1,5 +1,10 @@
 """Runs Loopdeck's processes on one machine: web server, RQ workers, reconciler (and Redis when
-the run command starts one). Restarts any that die; Ctrl-C stops them all."""
+the run command starts one). Restarts any that die, with back-off; Ctrl-C stops them all.
+
+Redis is a child like the others, restarted when it dies, but others depend on it: a worker
+that exits while Redis is down (an RQ worker exits when its connection drops) is not restarted
+into a crash loop with a growing back-off; it waits and starts as soon as Redis answers again.
+On the way down Redis stops last, so workers can still record the job they finish."""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+# How often the supervisor looks at its children.
+TICK = 0.5
 
 
 def descendants(pid: int) -> list[int]:
@@ -54,6 +62,12 @@ class Child:
     restarts: int = 0
     next_start: float = 0.0
     started_at: float = 0.0
+    # Whether the child serves yet (Redis: answers PING); None: as soon as it runs.
+    ready: Callable[[], bool] | None = None
+    # Not (re)started while this one is down or not ready.
+    needs: Child | None = None
+    waiting: bool = False  # exited while what it needs was down; starts when that answers
+    announce: bool = False  # restarted and not yet ready: log when it answers
 
     def start(self, env: dict[str, str]) -> None:
         # A new session: Ctrl-C in the terminal reaches only the supervisor, which then stops
@@ -63,6 +77,9 @@ class Child:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def serving(self) -> bool:
+        return self.alive() and (self.ready is None or self.ready())
 
 
 @dataclass
@@ -86,38 +103,70 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         for child in self.children:
-            child.start(self.env)
+            if child.process is None:  # the caller may have started one already (Redis)
+                child.start(self.env)
         while not self.stopping:
-            now = time.monotonic()
             for child in self.children:
-                if child.alive() or self.stopping:
-                    continue
-                if child.next_start == 0.0:
-                    code = child.process.returncode if child.process else None
-                    # Back off when a process keeps dying right after it starts.
-                    quick = now - child.started_at < 10
-                    child.restarts = child.restarts + 1 if quick else 0
-                    delay = min(30.0, 2.0 ** child.restarts) if quick else 1.0
-                    child.next_start = now + delay
-                    self.log(f"{child.name} exited with status {code}; restarting in {delay:.0f} s")
-                elif now >= child.next_start:
-                    child.next_start = 0.0
-                    child.start(self.env)
-            time.sleep(0.5)
+                if not self.stopping:
+                    self._tend(child, time.monotonic())
+            time.sleep(TICK)
         self.stop()
         return 0
 
+    def _tend(self, child: Child, now: float) -> None:
+        """Schedule, delay or make the restart of one child."""
+        if child.alive():
+            if child.announce and child.ready is not None and child.ready():
+                child.announce = False
+                self.log(f"{child.name} answers again, {now - child.started_at:.1f} s after its restart")
+            return
+        needed = child.needs
+        if needed is not None and not needed.serving():
+            if not child.waiting:
+                child.waiting, child.next_start = True, 0.0
+                self.log(f"{child.name} exited with status {self._code(child)} while {needed.name} is down; "
+                         f"restarting it once {needed.name} answers")
+            return
+        if child.waiting:
+            # Its exit was the dependency's fault, not its own: no back-off.
+            child.waiting = False
+            self.log(f"{needed.name} answers: starting {child.name}")
+            child.start(self.env)
+            return
+        if child.next_start == 0.0:
+            # Back off when a process keeps dying right after it starts.
+            quick = now - child.started_at < 10
+            child.restarts = child.restarts + 1 if quick else 0
+            delay = min(30.0, 2.0 ** child.restarts) if quick else 1.0
+            child.next_start = now + delay
+            self.log(f"{child.name} exited with status {self._code(child)}; restarting in {delay:.0f} s")
+        elif now >= child.next_start:
+            child.next_start = 0.0
+            child.announce = child.ready is not None
+            child.start(self.env)
+
+    @staticmethod
+    def _code(child: Child) -> int | None:
+        return child.process.returncode if child.process else None
+
     def stop(self, grace: float = 20.0) -> None:
-        """SIGTERM every child (workers finish or re-queue their job), wait, then SIGKILL."""
+        """SIGTERM every child (workers finish or re-queue their job), wait, then SIGKILL; the
+        children others need (Redis) after the rest."""
         self.log("Stopping Loopdeck…")
-        for child in reversed(self.children):
+        needed = [c for c in self.children if any(other.needs is c for other in self.children)]
+        for phase in ([c for c in self.children if c not in needed], needed):
+            self._stop(phase, grace)
+        self.log("Stopped.")
+
+    def _stop(self, children: list[Child], grace: float) -> None:
+        for child in reversed(children):
             if child.alive():
                 try:
                     os.killpg(child.process.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
         deadline = time.monotonic() + grace
-        for child in reversed(self.children):
+        for child in reversed(children):
             if child.process is None:
                 continue
             try:
@@ -126,7 +175,6 @@ class Supervisor:
                 self.log(f"{child.name} did not stop in time; killing it")
                 kill_tree(child.process.pid)
                 child.process.wait()
-        self.log("Stopped.")
 
 
 def python_argv(*args: str) -> list[str]:

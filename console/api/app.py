@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -20,8 +18,6 @@ from console.api.routers import (
     workflows,
 )
 from media_jobs.encode import EncodeError, ErrorCode
-
-log = logging.getLogger("console.api")
 
 DESCRIPTION = """\
 Everything the Loopdeck console does, for programs: templates, workflows, videos, tasks,
@@ -104,6 +100,6 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    log.exception("API request %s %s failed", request.method, request.path)
-    return error_response(request, ApiError(ErrorCode.INTERNAL_ERROR,
-                                            "an internal error occurred; quote the request id when reporting it"))
+    # Not answered here: the envelope middleware answers a client's mistake (a body that cannot
+    # be parsed) as a 4xx and logs anything else once, with its traceback, as a 500.
+    raise exc

@@ -8,9 +8,10 @@ client may retry them with the same key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import timedelta
-from typing import Callable
+from typing import Any, Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -96,3 +97,12 @@ def handle(request: HttpRequest, call: Callable[[], HttpResponse]) -> HttpRespon
     record.body = response.content
     record.save(update_fields=["status_code", "content_type", "body"])
     return response
+
+
+def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap an API view so that its POSTs honour Idempotency-Key."""
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return handle(request, lambda: view(request, *args, **kwargs))
+
+    return wrapped

@@ -3,15 +3,15 @@
 from django.urls import URLPattern, include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from console.api import pages
+from console.api import idempotency, pages
 from console.api.app import api
-from console.api.envelope import envelope, not_found
+from console.api.envelope import not_found
 
 
 def _wrapped(patterns: list) -> list:
     for pattern in patterns:
         if isinstance(pattern, URLPattern):
-            pattern.callback = envelope(pattern.callback)
+            pattern.callback = idempotency.idempotent(pattern.callback)
     return patterns
 
 
@@ -19,7 +19,7 @@ _patterns, _app_name, _namespace = api.urls
 
 urlpatterns = [
     path("v1/", include((_wrapped(list(_patterns)), _app_name), namespace=_namespace)),
-    re_path(r"^v1/", csrf_exempt(envelope(not_found))),
+    re_path(r"^v1/", csrf_exempt(not_found)),
     path("keys/", pages.api_keys, name="console-api-keys"),
     path("keys/<int:key_id>/revoke/", pages.revoke_key, name="console-api-key-revoke"),
     path("docs/", pages.reference, name="console-api-docs"),

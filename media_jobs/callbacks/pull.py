@@ -2,8 +2,10 @@
 
 Every upload-finished and task-finished event enters the queue in Tencent's shape. A pull
 long-polls up to 5 s and returns up to 16 events, each with a fresh handle; an event is then
-hidden for PULL_CONFIRM_TIMEOUT (30 s) and comes back unless confirmed. Order per video holds:
-while an earlier event of a video is out unconfirmed, its later events are not handed out.
+hidden for PULL_CONFIRM_TIMEOUT (30 s) and comes back unless confirmed. Order per video holds
+because at most one event of a video is out at a time, in one batch or across batches: its next
+event is handed out only once the one before is confirmed. (Handing out several let a client
+confirm a later one while the earlier came back after the timeout, out of order.)
 Unconfirmed events are kept EVENT_RETENTION_DAYS (4 days), then purged by the reconciler.
 """
 
@@ -75,7 +77,7 @@ def _take(max_events: int) -> list[PulledEvent]:
         if video in blocked:
             continue
         if event.pull_visible_at is None or event.pull_visible_at > now:
-            blocked.add(video)  # an earlier event of this video is out: keep the rest back
+            blocked.add(video)  # an event of this video is out: keep the rest back
             continue
         handle = secrets.token_urlsafe(24)
         # Conditional update: of two concurrent pulls, only one gets the event.
@@ -83,8 +85,8 @@ def _take(max_events: int) -> list[PulledEvent]:
                                    pull_visible_at=event.pull_visible_at).update(
             pull_handle=handle, pull_visible_at=hide_until, pull_count=F("pull_count") + 1,
         )
+        blocked.add(video)  # this one is out now: the video's later events wait for its confirm
         if not won:
-            blocked.add(video)
             continue
         taken.append(PulledEvent(
             handle=handle, event_id=str(event.event_id), event_type=event.event_type, sequence=event.sequence,

@@ -26,12 +26,14 @@ FLAG_KINDS = {"on_upload": Kind.UPLOAD, "on_output": Kind.OUTPUT, "on_task_finis
               "on_task_state": Kind.TASK_STATE}
 
 
-def check_subscription(url: str, shape: str, flags: dict[str, bool]) -> None:
-    """Raise EncodeError (with `field`) unless the URL is safe and the shape carries a chosen event."""
+def check_subscription(url: str | None, shape: str, flags: dict[str, bool]) -> None:
+    """Raise EncodeError (with `field`) unless the URL is safe and the shape carries a chosen
+    event. A URL of None is not checked (it is not changing)."""
     if shape not in SHAPE_KINDS:
         raise EncodeError(ErrorCode.INVALID_PARAMETER, f"the payload shape must be one of {', '.join(SHAPE_KINDS)}",
                           field="shape")
-    net.check_url(url)
+    if url is not None:
+        net.check_url(url)
     chosen = {FLAG_KINDS[name] for name, on in flags.items() if on}
     if not chosen & SHAPE_KINDS[shape]:
         names = ", ".join(Kind(k).label.lower() for k in sorted(SHAPE_KINDS[shape]))
@@ -46,6 +48,11 @@ def save_subscription(subscription: Subscription | None, *, name: str, url: str,
     """Create a subscription (returns its new secret, to show once) or change one (secret None).
 
     `flags` are `on_upload`, `on_output`, `on_task_finish`, `on_task_state`.
+
+    The URL is checked only when it is new or changes: an address that became refused after it
+    was saved (a DNS change, ALLOW_PRIVATE_ADDRESSES turned off) must not stop the operator from
+    disabling or renaming the subscription. Deliveries check the address again at every
+    connection, so an unchanged refused URL is never reached either way.
     """
     unknown = set(flags) - set(FLAG_KINDS)
     if unknown:
@@ -54,7 +61,8 @@ def save_subscription(subscription: Subscription | None, *, name: str, url: str,
     current = {name: getattr(subscription or Subscription(), name) for name in FLAG_KINDS}
     current.update(flags)
     url = url.strip()
-    check_subscription(url, shape, current)
+    changed = subscription is None or url != subscription.url
+    check_subscription(url if changed else None, shape, current)
     created = subscription is None
     subscription = subscription or Subscription(secret=signing.new_secret())
     subscription.name = name.strip()[:100] or url[:100]

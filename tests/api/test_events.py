@@ -94,19 +94,20 @@ def test_pull_then_confirm_over_http_with_a_real_task(api, small_clip: Path, run
     run_worker()
     assert api.get(f"/api/v1/tasks/{task['task_id']}").json()["result"] == "SUCCESS"
 
-    first = pull(api)
-    assert [(e["event_type"], e["video_id"]) for e in first] == [
-        ("NewFileUpload", video["id"]), ("ProcedureStateChanged", video["id"])]
-    upload, finished = first
+    (upload,) = pull(api)  # one event of a video at a time: the next waits for this confirm
+    assert (upload["event_type"], upload["video_id"]) == ("NewFileUpload", video["id"])
+    assert pull(api) == []
+    assert confirm(api, [upload["event_handle"]]) == {"confirmed": [upload["event_handle"]], "invalid": []}
+    (finished,) = pull(api)
+    assert (finished["event_type"], finished["video_id"]) == ("ProcedureStateChanged", video["id"])
     assert upload["sequence"] < finished["sequence"]
-    assert all(e["content"]["EventHandle"] == e["event_handle"] for e in first)
+    assert all(e["content"]["EventHandle"] == e["event_handle"] for e in (upload, finished))
     change = finished["content"]["ProcedureStateChangeEvent"]
     assert (change["Status"], change["TaskId"]) == ("FINISH", task["task_id"])
     (graphic,) = [r["AnimatedGraphicTask"] for r in change["MediaProcessResultSet"]]
     assert (graphic["Status"], graphic["Output"]["Width"], graphic["Output"]["Container"]) == ("SUCCESS", 160, "gif")
-    assert pull(api) == []  # both are out, hidden until confirmed or timed out
+    assert pull(api) == []  # out, hidden until confirmed or timed out
 
-    assert confirm(api, [upload["event_handle"]]) == {"confirmed": [upload["event_handle"]], "invalid": []}
     time.sleep(1.1)  # PULL_CONFIRM_TIMEOUT is 1 s here
     (again,) = pull(api)
     assert again["event_id"] == finished["event_id"] and again["event_handle"] != finished["event_handle"]

@@ -98,6 +98,24 @@ def test_update_keeps_what_is_left_out_and_checks_the_url_again(api, settings, c
     assert_error(api.patch(f"{URL}/{MISSING}", {"name": "x"}), 404, "ResourceNotFound")
 
 
+def test_a_subscription_whose_address_became_refused_can_be_renamed_and_disabled(
+        api, settings, callback_settings, receiver) -> None:  # noqa: F811
+    """Issue 14: every edit re-checked the URL, so only delete worked."""
+    created = create(api, receiver().url)
+    settings.ALLOW_PRIVATE_ADDRESSES = False  # 127.0.0.1 is refused from now on
+
+    response = api.patch(f"{URL}/{created['id']}", {"name": "old receiver", "enabled": False})
+    assert response.status_code == 200, response.content
+    assert (response.json()["name"], response.json()["enabled"]) == ("old receiver", False)
+    # The same URL sent back unchanged is not a change either.
+    response = api.patch(f"{URL}/{created['id']}", {"url": created["url"], "on_task_state": True})
+    assert response.status_code == 200, response.content
+    # A new URL is checked, and a refused one is refused.
+    assert_error(api.patch(f"{URL}/{created['id']}", {"url": "http://127.0.0.2:9/"}), 400, "InvalidParameter", "url")
+    saved = Subscription.objects.get()
+    assert (saved.name, saved.enabled, saved.on_task_state, saved.url) == ("old receiver", False, True, created["url"])
+
+
 def test_rotate_returns_a_new_secret_once_and_the_old_one_overlaps(api, callback_settings, receiver) -> None:  # noqa: F811
     created = create(api, receiver().url)
     response = api.post(f"{URL}/{created['id']}/rotate")

@@ -110,3 +110,25 @@ def test_delivery_log_and_redelivery(admin_client, callback_settings, receiver, 
 
     events = admin_client.get(reverse("console-events")).content.decode()
     assert "first: upload failed" in events and "second: upload failed" in events
+
+
+def test_a_subscription_whose_address_became_refused_can_be_renamed_and_disabled(admin_client, callback_settings,
+                                                                                 receiver):
+    """Issue 14: every edit re-checked the URL, so only delete worked."""
+    rx = receiver()
+    subscription, _ = save_subscription(None, name="a", url=rx.url, shape=Subscription.Shape.TENCENT)
+    callback_settings.ALLOW_PRIVATE_ADDRESSES = False
+    edit = reverse("console-subscription-edit", args=[subscription.public_id])
+    # The form sends the URL back as it was: unchanged, it is not checked again.
+    response = admin_client.post(edit, {"name": "old receiver", "url": rx.url, "shape": "TENCENT",
+                                        "on_upload": "on"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    subscription.refresh_from_db()
+    assert (subscription.name, subscription.enabled) == ("old receiver", False)
+
+    response = admin_client.post(edit, {"name": "moved", "url": "http://127.0.0.2:9/", "shape": "TENCENT",
+                                        "on_upload": "on"})
+    assert response.status_code == 400
+    assert re.search(r'id="error-url">[^<]*non-public address', response.content.decode())
+    subscription.refresh_from_db()
+    assert (subscription.name, subscription.url) == ("old receiver", rx.url)

@@ -31,13 +31,13 @@ def aborted_task(video: Video) -> None:
 def test_unconfirmed_events_come_back_confirmed_ones_do_not(callback_settings):
     a = Video.objects.create(title="a")
     aborted_task(a)
-    aborted_task(a)
     b = failed_upload("b")
+    c = failed_upload("c")
 
     first = pull_events(wait_seconds=0)
     assert [(e.video_id, e.event_type) for e in first] == [
-        (str(a.public_id), "ProcedureStateChanged"), (str(a.public_id), "ProcedureStateChanged"),
-        (str(b.public_id), "NewFileUpload"),
+        (str(a.public_id), "ProcedureStateChanged"), (str(b.public_id), "NewFileUpload"),
+        (str(c.public_id), "NewFileUpload"),
     ]
     assert all(e.content["EventHandle"] == e.handle for e in first)
     assert first[0].content["ProcedureStateChangeEvent"]["Status"] == "ABORTED"
@@ -55,6 +55,33 @@ def test_unconfirmed_events_come_back_confirmed_ones_do_not(callback_settings):
     time.sleep(1.1)
     assert pull_events(wait_seconds=0) == []
     assert Event.objects.filter(in_pull_queue=True, confirmed_at__isnull=False).count() == 3
+
+
+def test_one_batch_holds_at_most_one_unconfirmed_event_per_video(callback_settings):
+    """Issue 14: a batch held events 1 and 4 of one video; confirming only 4 brought 1 back
+    after the timeout, after 4. Now a video's next event waits for the confirm of the one out."""
+    a = Video.objects.create(title="a")
+    for _ in range(3):
+        aborted_task(a)  # each abort writes a task-finished event (in the queue) and an output event
+    b = failed_upload("b")
+
+    batch = pull_events(wait_seconds=0)
+    assert [e.video_id for e in batch] == [str(a.public_id), str(b.public_id)]
+    a1 = batch[0]
+    confirm_events([batch[1].handle])
+    assert pull_events(wait_seconds=0) == []  # across batches too: nothing more of a while a1 is out
+
+    time.sleep(1.1)  # a1 times out unconfirmed: it comes back before anything later of a
+    (back,) = pull_events(wait_seconds=0)
+    assert (back.event_id, back.sequence) == (a1.event_id, a1.sequence)
+    confirm_events([back.handle])
+    sequences = [back.sequence]
+    while len(sequences) < 3:
+        (following,) = pull_events(wait_seconds=0)
+        assert following.video_id == str(a.public_id)
+        sequences.append(following.sequence)
+        confirm_events([following.handle])
+    assert sequences == sorted(sequences) and len(set(sequences)) == 3
 
 
 def test_order_is_kept_per_video(callback_settings):

@@ -74,8 +74,9 @@ def get_subscription(request: HttpRequest, subscription_id: UUID):
 
 @router.patch("/{uuid:subscription_id}", response={200: SubscriptionOut, **ERRORS}, summary="Update a subscription")
 def update_subscription(request: HttpRequest, subscription_id: UUID, payload: SubscriptionPatchIn):
-    """Fields left out keep their value; the URL and events are checked as on create. The
-    secret is unchanged."""
+    """Fields left out keep their value; the events are checked as on create, the URL only
+    when it changes (a subscription whose address became refused can still be renamed or
+    disabled). The secret is unchanged."""
     subscription = _subscription(subscription_id)
     save_subscription(
         subscription,

@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 import sys
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,13 +33,10 @@ class Command(BaseCommand):
         self._ensure_admin()
 
         env = dict(os.environ)
-        redis_process = None
+        redis_child = None
         if "REDIS_URL" not in os.environ:
             if not is_reachable(settings.REDIS_URL):
-                redis_process = start_local_redis(
-                    settings.REDIS_SOCKET, settings.DATA_DIR / "redis", settings.DATA_DIR / "redis.log"
-                )
-                self.stdout.write(f"Started Redis on {settings.REDIS_SOCKET}")
+                redis_child = self._start_redis()
             env["REDIS_URL"] = settings.REDIS_URL
         elif not is_reachable(settings.REDIS_URL):
             self.stderr.write(f"REDIS_URL={settings.REDIS_URL} does not answer; start it or unset REDIS_URL.")
@@ -46,20 +44,36 @@ class Command(BaseCommand):
 
         manage = os.path.join(settings.BASE_DIR, "manage.py")
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-        children = [Child(f"worker-{n + 1}", worker_argv(manage)) for n in range(max(1, workers))]
-        children.append(Child("quick-worker", quick_worker_argv(manage)))
+        # Workers stop when Redis does; with our own Redis they wait for it to answer again.
+        children = [Child(f"worker-{n + 1}", worker_argv(manage), needs=redis_child) for n in range(max(1, workers))]
+        children.append(Child("quick-worker", quick_worker_argv(manage), needs=redis_child))
         children.append(Child("reconciler", reconciler_argv(manage)))
         children.append(Child("web", [
             gunicorn, "console.wsgi", "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
             "--timeout", "600", "--access-logfile", "-", "--chdir", str(settings.BASE_DIR),
         ]))
         self.stdout.write(self.style.SUCCESS(f"Loopdeck is running at http://{host}:{port}/  (Ctrl-C stops it)"))
+        if redis_child is not None:
+            children.insert(0, redis_child)
         try:
-            Supervisor(children, env, log=self.stdout.write).run()
+            Supervisor(children, env, log=self._log).run()
         finally:
-            if redis_process is not None:
-                redis_process.terminate()
-                redis_process.wait(timeout=10)
+            if redis_child is not None and redis_child.alive():
+                redis_child.process.terminate()
+                redis_child.process.wait(timeout=10)
+
+    def _start_redis(self) -> Child:
+        """Our own Redis, supervised like the other children: restarted (with back-off) if it
+        dies, its append-only file bringing back the queued jobs."""
+        process = start_local_redis(settings.REDIS_SOCKET, settings.DATA_DIR / "redis", settings.DATA_DIR / "redis.log")
+        self.stdout.write(f"Started Redis on {settings.REDIS_SOCKET}")
+        url = settings.REDIS_URL
+        return Child("redis", list(process.args), process=process, started_at=time.monotonic(),
+                     ready=lambda: is_reachable(url, timeout=0.5))
+
+    def _log(self, message: str) -> None:
+        self.stdout.write(f"{time.strftime('%H:%M:%S')} {message}")
+        self.stdout.flush()
 
     def _ensure_admin(self) -> None:
         User = get_user_model()
