@@ -103,3 +103,15 @@ def persistent_secret(name: str, path: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(generated)
     return generated
+
+
+def local_base_url(host: str | None, port: int | str | None) -> str:
+    """The console's own address as `manage.py serve` binds it (LOOPDECK_HOST / LOOPDECK_PORT),
+    the default for PUBLIC_BASE_URL: payload URLs then point where the console really runs.
+    A wildcard bind address is reached through loopback."""
+    host = (host or "127.0.0.1").strip()
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port or 8000}"
