@@ -25,12 +25,15 @@ def library(request: HttpRequest) -> HttpResponse:
     page = paginate(request, Video.objects.select_related("cover_animated").library(q, status, sort))
     # One grouped query for the page, not a join over the whole library.
     ids = [v.pk for v in page.object_list]
-    counts = dict(
-        AnimatedImage.objects.filter(video_id__in=ids, status=AnimatedImage.Status.SUCCESS)
-        .values_list("video_id").annotate(n=Count("id")).values_list("video_id", "n")
-    )
+    counts = {
+        (video_id, status): n for video_id, status, n in
+        AnimatedImage.objects.filter(video_id__in=ids, status__in=[AnimatedImage.Status.SUCCESS, AnimatedImage.Status.FAIL])
+        .values_list("video_id", "status").annotate(n=Count("id")).values_list("video_id", "status", "n")
+    }
     for video in page.object_list:
-        video.n_images = counts.get(video.pk, 0)
+        video.n_images = counts.get((video.pk, AnimatedImage.Status.SUCCESS), 0)
+        # A ready video with failed outputs is not plainly "Ready": the row says so.
+        video.n_failed = counts.get((video.pk, AnimatedImage.Status.FAIL), 0)
     return render(request, "console/library.html", {
         "page": page, "q": q, "status": status, "sort": sort, "statuses": Video.Status.choices,
         "pager_query": query_without_page(request),

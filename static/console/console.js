@@ -46,7 +46,7 @@ function enhanceUpload(form) {
       if (maxBytes && item.file.size > maxBytes) {
         // The server would refuse it from its size alone: say so now instead of sending it.
         item.li.classList.add("failed");
-        item.note.textContent = "The file is larger than the " + Math.floor(maxBytes / 1048576) + " MB upload limit.";
+        item.note.textContent = "The file is larger than the " + Math.floor(maxBytes / 1048576) + " MiB upload limit.";
         item.note.classList.add("error");
         sendNext();
         return;
@@ -112,7 +112,8 @@ function pollTasks(container) {
     for (const task of data.tasks) {
       const el = container.querySelector(`[data-task="${task.task_id}"]`);
       if (!el) { unknown = true; continue; }
-      setStatus(el.querySelector("[data-role=task-status]"), task.status);
+      const taskStatus = el.querySelector("[data-role=task-status]");
+      if (taskStatus) setStatus(taskStatus, task.result === "FAIL" ? "FAIL" : task.status);
       for (const out of task.outputs) {
         const row = el.querySelector(`[data-output="${out.id}"]`);
         if (!row) continue;
