@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from console.forms import ProcessForm, RenameForm, UploadForm
 from console.views.common import paginate, query_without_page
 from media_jobs import services
+from media_jobs.retry_rules import retry_refusal
 from media_jobs.models import AnimatedImage, Task, Video, Workflow
 
 @login_required
@@ -167,9 +168,12 @@ def image_cover(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def image_retry(request: HttpRequest, public_id: str) -> HttpResponse:
     image = _image(public_id)
-    if image.status == AnimatedImage.Status.FAIL:
+    refusal = retry_refusal(image)
+    if refusal is None:
         services.retry_image(image)
         messages.success(request, f"Retrying {image.template_name}.")
+    else:
+        messages.error(request, f"{image.template_name} was not retried: {refusal}.")
     return redirect(request.POST.get("next") or reverse("console-video-processing", args=[image.video.public_id]))
 
 

@@ -224,11 +224,12 @@ def test_the_animated_images_tab_offers_download_embed_cover_and_delete(admin_cl
 
 
 def test_a_failed_output_shows_its_error_and_can_be_retried(admin_client, video, redis_conn):
-    image = finished_image(video, status=AnimatedImage.Status.FAIL, error_code="DecodeFailed",
-                           error_message="the decoder crashed on this file", file="")
-    Task.objects.filter(pk=image.task_id).update(result=Task.Result.FAIL, error_code="DecodeFailed")
+    # A failure a rerun can fix (the worker died); input failures get no Retry (test_retry_rules).
+    image = finished_image(video, status=AnimatedImage.Status.FAIL, error_code="WorkerLost",
+                           error_message="the worker stopped during the render", file="")
+    Task.objects.filter(pk=image.task_id).update(result=Task.Result.FAIL, error_code="WorkerLost")
     page = admin_client.get(reverse("console-video-processing", args=[video.public_id])).content.decode()
-    assert "DecodeFailed: the decoder crashed on this file" in page
+    assert "WorkerLost: the worker stopped during the render" in page
     assert reverse("console-image-retry", args=[image.public_id]) in page
     admin_client.post(reverse("console-image-retry", args=[image.public_id]))
     image.refresh_from_db()
