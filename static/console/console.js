@@ -174,7 +174,28 @@ function enhanceSteps(tbody) {
   });
 }
 
+// Subscription form: only the events the chosen payload shape can carry are offered.
+function enhanceShapes(form) {
+  const shape = form.querySelector("select[name=shape]");
+  const note = form.querySelector("[data-shape-note]");
+  const apply = () => {
+    const hidden = [];
+    form.querySelectorAll("[data-shapes]").forEach((wrap) => {
+      const carried = wrap.dataset.shapes.split(" ").includes(shape.value);
+      wrap.hidden = !carried;
+      wrap.querySelectorAll("input").forEach((input) => { input.disabled = !carried; });
+      if (!carried) hidden.push(wrap.querySelector("label").textContent.replace(/ \(.*\)$/, ""));
+    });
+    note.hidden = !hidden.length;
+    note.textContent = hidden.length ? "Not offered: the " + shape.selectedOptions[0].textContent + " shape has no event for " + hidden.join(", ").toLowerCase() + "." : "";
+  };
+  shape.addEventListener("change", apply);
+  apply();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const subscriptionForm = document.querySelector("form[data-subscription-form]");
+  if (subscriptionForm) enhanceShapes(subscriptionForm);
   localTimes(document);
   const upload = document.querySelector("form[data-upload]");
   if (upload) enhanceUpload(upload);
