@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from console.views import callbacks, library, media, overview, tasks, templates, workflows
+from console.views import callbacks, embed, library, media, overview, tasks, templates, workflows
 
 urlpatterns = [
     path("", overview.overview, name="console-home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("animated-images/<uuid:public_id>/cover/", library.image_cover, name="console-image-cover"),
     path("animated-images/<uuid:public_id>/retry/", library.image_retry, name="console-image-retry"),
     path("animated-images/<uuid:public_id>/delete/", library.image_delete, name="console-image-delete"),
+    path("animated-images/<uuid:public_id>/gif-twin/", embed.image_gif_twin, name="console-image-gif-twin"),
     # Templates and workflows
     path("templates/", templates.template_list, name="console-templates"),
     path("templates/new/", templates.template_create, name="console-template-create"),
