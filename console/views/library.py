@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from console.forms import ProcessForm, RenameForm, UploadForm
 from console.views.common import paginate, query_without_page
+from console.views.player import play_url
 from media_jobs import services
 from media_jobs.retry_rules import retry_refusal
 from media_jobs.models import AnimatedImage, Task, Video, Workflow
@@ -72,13 +73,16 @@ def video_info(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
     return render(request, "console/video_info.html", {
         "video": video, "tab": "info", "info": video.media_info, "rename_form": RenameForm(initial={"title": video.title}),
+        "play_url": play_url(video),
     })
 
 
 @login_required
 def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
-    form = ProcessForm(request.POST if request.method == "POST" else None, video=video)
+    # The Basic info tab's player sends ?start=&end= for the range picked there.
+    form = ProcessForm(request.POST if request.method == "POST" else None, video=video,
+                       initial={"start_time_offset": request.GET.get("start"), "end_time_offset": request.GET.get("end")})
     if request.method == "POST" and form.is_valid():
         workflow = form.cleaned_data.get("workflow")
         services.submit_task(video, form.steps, origin=Task.Origin.CONSOLE, workflow=workflow)
@@ -90,6 +94,7 @@ def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
         "presets": form.fields["templates"].queryset.filter(kind="Preset"),
         "customs": form.fields["templates"].queryset.filter(kind="Custom"),
         "selected": {str(v) for v in (form["templates"].value() or [])},
+        "play_url": play_url(video), "offsets_form_id": "process-form",
     }, status=400 if request.method == "POST" else 200)
 
 

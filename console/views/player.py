@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from media_jobs.models import Video
 from media_jobs.proxy import playable_name
@@ -28,6 +29,13 @@ def _chunks(handle, length: int):
                 break
             length -= len(data)
             yield data
+
+
+def play_url(video: Video) -> str | None:
+    """The player's source URL, or None while nothing playable exists (the proxy is not made yet)."""
+    if playable_name(video) is None:
+        return None
+    return reverse("console-video-play", args=[video.public_id])
 
 
 @login_required
