@@ -113,3 +113,15 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if lowered not in choices:
         raise SettingError(f"{name}={value!r} is not one of {', '.join(choices)}")
     return lowered
+
+
+def local_base_url(host: str | None, port: int | str | None) -> str:
+    """The console's own address as `manage.py serve` binds it (LOOPDECK_HOST / LOOPDECK_PORT),
+    the default for PUBLIC_BASE_URL: payload URLs then point where the console really runs.
+    A wildcard bind address is reached through loopback."""
+    host = (host or "127.0.0.1").strip()
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port or 8000}"

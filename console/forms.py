@@ -47,7 +47,7 @@ class UploadForm(forms.Form):
         upload: UploadedFile = self.cleaned_data["file"]
         if upload.size and upload.size > settings.MAX_UPLOAD_SIZE:
             raise forms.ValidationError(
-                f"The file is larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MB limit.",
+                f"The file is larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MiB limit.",
                 code="FileTooLarge",
             )
         try:

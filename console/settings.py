@@ -17,6 +17,7 @@ from console.env import (
     env_list,
     env_path,
     env_str,
+    local_base_url,
     persistent_secret,
 )
 from console.storage_env import LOCAL as LOCAL_STORAGE
@@ -208,7 +209,10 @@ API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
 # Event notifications (push callbacks and the pull queue).
 # Absolute URLs in event payloads start with this (FileUrl, Output.Url, FileURL).
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows the address `manage.py serve` listens on (LOOPDECK_HOST / LOOPDECK_PORT).
+PUBLIC_BASE_URL = env_str(
+    "PUBLIC_BASE_URL", local_base_url(os.environ.get("LOOPDECK_HOST"), os.environ.get("LOOPDECK_PORT"))
+).rstrip("/")
 # Each callback POST must answer within this many seconds (connect and each read).
 CALLBACK_TIMEOUT = env_float("CALLBACK_TIMEOUT", 5, minimum=0.1)
 # Seconds to wait before each retry of a failed delivery; after the last one it is FAILED.

@@ -39,7 +39,7 @@ def limit_mb() -> int:
 
 
 def too_large_message() -> str:
-    return f"The file is larger than the {limit_mb()} MB upload limit."
+    return f"The file is larger than the {limit_mb()} MiB upload limit."
 
 
 def _is_api(request: HttpRequest) -> bool:

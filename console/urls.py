@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from console.views import callbacks, library, media, overview, tasks, templates, workflows
+from console.views import callbacks, embed, library, media, overview, player, preview, tasks, templates, workflows
 
 urlpatterns = [
     path("", overview.overview, name="console-home"),
@@ -16,11 +16,14 @@ urlpatterns = [
     path("videos/<uuid:public_id>/processing/", library.video_processing, name="console-video-processing"),
     path("videos/<uuid:public_id>/animated-images/", library.video_images, name="console-video-images"),
     path("videos/<uuid:public_id>/status.json", library.video_status, name="console-video-status"),
+    path("preview/", preview.preview, name="console-preview"),
+    path("videos/<uuid:public_id>/play/", player.video_play, name="console-video-play"),
     path("videos/<uuid:public_id>/rename/", library.video_rename, name="console-video-rename"),
     path("videos/<uuid:public_id>/delete/", library.video_delete, name="console-video-delete"),
     path("animated-images/<uuid:public_id>/cover/", library.image_cover, name="console-image-cover"),
     path("animated-images/<uuid:public_id>/retry/", library.image_retry, name="console-image-retry"),
     path("animated-images/<uuid:public_id>/delete/", library.image_delete, name="console-image-delete"),
+    path("animated-images/<uuid:public_id>/gif-twin/", embed.image_gif_twin, name="console-image-gif-twin"),
     # Templates and workflows
     path("templates/", templates.template_list, name="console-templates"),
     path("templates/new/", templates.template_create, name="console-template-create"),

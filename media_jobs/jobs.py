@@ -22,7 +22,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from django.db.models.fields.files import FieldFile
 from rq import get_current_job
 
-from media_jobs import scratch, services
+from media_jobs import queues, scratch, services
 from media_jobs.encode import EncodeError, ErrorCode, RenderResult
 from media_jobs.encode import probe_isolated, render_isolated, snapshot_isolated
 from media_jobs.models import AnimatedImage, Video
@@ -329,4 +329,5 @@ def prepare_video(video_pk: int) -> str:
         video.mark_ready()
         for image in AnimatedImage.objects.filter(video=video, status=AnimatedImage.Status.WAITING):
             services.enqueue_render(image)
+        queues.enqueue_proxy(video.pk)  # after READY and the renders; never holds READY back
     return video.status

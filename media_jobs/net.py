@@ -106,7 +106,8 @@ def resolve(host: str, port: int) -> list[Address]:
         for address in addresses:
             if not is_public(address):
                 # Every answer must be public: a mixed answer would let the connection pick.
-                raise _refuse(f"the URL points to a non-public address ({address}), which is not allowed")
+                raise _refuse(f"the URL points to a non-public address ({address}), which is not allowed; "
+                              "for local use, start Loopdeck with ALLOW_PRIVATE_ADDRESSES=true")
     return addresses
 
 

@@ -12,7 +12,7 @@ from typing import Iterable
 from django.core.files import File
 from django.db import transaction
 
-from media_jobs import queues
+from media_jobs import queues, retry_rules
 from media_jobs.encode import EncodeError, ErrorCode, MediaInfo, RenderSpec
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow
 
@@ -136,8 +136,10 @@ def retry_image(image: AnimatedImage) -> None:
 
 @transaction.atomic
 def retry_task(task: Task) -> int:
-    """Retry every failed output of a finished task. Returns how many were queued."""
-    failed = list(task.outputs.filter(status=AnimatedImage.Status.FAIL))
+    """Retry every failed output of a finished task that can succeed. Returns how many were queued."""
+    # Only what can succeed: a failure that describes the input would fail the same way again.
+    failed = [image for image in task.outputs.filter(status=AnimatedImage.Status.FAIL).select_related("video", "task")
+              if retry_rules.can_retry(image)]
     for image in failed:
         retry_image(image)
     return len(failed)

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_POST
 
 from console.forms import ProcessForm, RenameForm, UploadForm
 from console.views.common import paginate, query_without_page
+from console.views.player import play_url
 from media_jobs import services
+from media_jobs.retry_rules import retry_refusal
 from media_jobs.models import AnimatedImage, Task, Video, Workflow
 
 @login_required
@@ -25,12 +27,15 @@ def library(request: HttpRequest) -> HttpResponse:
     page = paginate(request, Video.objects.select_related("cover_animated").library(q, status, sort))
     # One grouped query for the page, not a join over the whole library.
     ids = [v.pk for v in page.object_list]
-    counts = dict(
-        AnimatedImage.objects.filter(video_id__in=ids, status=AnimatedImage.Status.SUCCESS)
-        .values_list("video_id").annotate(n=Count("id")).values_list("video_id", "n")
-    )
+    counts = {
+        (video_id, status): n for video_id, status, n in
+        AnimatedImage.objects.filter(video_id__in=ids, status__in=[AnimatedImage.Status.SUCCESS, AnimatedImage.Status.FAIL])
+        .values_list("video_id", "status").annotate(n=Count("id")).values_list("video_id", "status", "n")
+    }
     for video in page.object_list:
-        video.n_images = counts.get(video.pk, 0)
+        video.n_images = counts.get((video.pk, AnimatedImage.Status.SUCCESS), 0)
+        # A ready video with failed outputs is not plainly "Ready": the row says so.
+        video.n_failed = counts.get((video.pk, AnimatedImage.Status.FAIL), 0)
     return render(request, "console/library.html", {
         "page": page, "q": q, "status": status, "sort": sort, "statuses": Video.Status.choices,
         "pager_query": query_without_page(request),
@@ -68,13 +73,16 @@ def video_info(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
     return render(request, "console/video_info.html", {
         "video": video, "tab": "info", "info": video.media_info, "rename_form": RenameForm(initial={"title": video.title}),
+        "play_url": play_url(video),
     })
 
 
 @login_required
 def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
-    form = ProcessForm(request.POST if request.method == "POST" else None, video=video)
+    # The Basic info tab's player sends ?start=&end= for the range picked there.
+    form = ProcessForm(request.POST if request.method == "POST" else None, video=video,
+                       initial={"start_time_offset": request.GET.get("start"), "end_time_offset": request.GET.get("end")})
     if request.method == "POST" and form.is_valid():
         workflow = form.cleaned_data.get("workflow")
         services.submit_task(video, form.steps, origin=Task.Origin.CONSOLE, workflow=workflow)
@@ -86,6 +94,7 @@ def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
         "presets": form.fields["templates"].queryset.filter(kind="Preset"),
         "customs": form.fields["templates"].queryset.filter(kind="Custom"),
         "selected": {str(v) for v in (form["templates"].value() or [])},
+        "play_url": play_url(video), "offsets_form_id": "process-form",
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -164,9 +173,12 @@ def image_cover(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def image_retry(request: HttpRequest, public_id: str) -> HttpResponse:
     image = _image(public_id)
-    if image.status == AnimatedImage.Status.FAIL:
+    refusal = retry_refusal(image)
+    if refusal is None:
         services.retry_image(image)
         messages.success(request, f"Retrying {image.template_name}.")
+    else:
+        messages.error(request, f"{image.template_name} was not retried: {refusal}.")
     return redirect(request.POST.get("next") or reverse("console-video-processing", args=[image.video.public_id]))
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from console.views.common import paginate, query_without_page
 from media_jobs import services
 from media_jobs.models import Task, Video
+from media_jobs.retry_rules import retry_refusal
 
 
 @login_required
@@ -49,7 +50,11 @@ def _task(task_id: str) -> Task:
 @login_required
 def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     task = _task(task_id)
-    return render(request, "console/task_detail.html", {"task": task, "outputs": task.outputs.order_by("position")})
+    outputs = list(task.outputs.select_related("video", "task").order_by("position"))
+    for output in outputs:
+        output.retry_refusal = retry_refusal(output) if output.status == output.Status.FAIL else None
+    retryable = any(o.status == o.Status.FAIL and o.retry_refusal is None for o in outputs)
+    return render(request, "console/task_detail.html", {"task": task, "outputs": outputs, "retryable": retryable})
 
 
 @login_required
@@ -60,7 +65,7 @@ def task_retry(request: HttpRequest, task_id: str) -> HttpResponse:
     if count:
         messages.success(request, f"Retrying {count} failed animated image{'s' if count > 1 else ''}.")
     else:
-        messages.info(request, "Nothing to retry: no animated image of this task failed.")
+        messages.info(request, "Nothing to retry: no failed animated image of this task can succeed on a retry.")
     return redirect("console-task", task_id=task.task_id)
 
 

@@ -63,6 +63,10 @@ def save_subscription(subscription: Subscription | None, *, name: str, url: str,
     url = url.strip()
     changed = subscription is None or url != subscription.url
     check_subscription(url if changed else None, shape, current)
+    # An event the shape has no vendor form for would be saved and never sent: it is not kept.
+    for flag, kind in FLAG_KINDS.items():
+        if kind not in SHAPE_KINDS[shape]:
+            current[flag] = False
     created = subscription is None
     subscription = subscription or Subscription(secret=signing.new_secret())
     subscription.name = name.strip()[:100] or url[:100]
@@ -83,3 +87,8 @@ def rotate_secret(subscription: Subscription, overlap_hours: float | None = None
     subscription.secret = signing.new_secret()
     subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires", "updated_at"])
     return subscription.secret
+
+
+def shape_flags() -> dict[str, list[str]]:
+    """For each shape, the event flags it can carry (the console form hides the others)."""
+    return {shape: [flag for flag, kind in FLAG_KINDS.items() if kind in kinds] for shape, kinds in SHAPE_KINDS.items()}

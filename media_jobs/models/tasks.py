@@ -282,7 +282,9 @@ class AnimatedImage(models.Model):
         )
         was = Task.objects.values_list("status", flat=True).get(pk=self.task_id)
         Task.objects.filter(pk=self.task_id).update(
-            status=Task.Status.PROCESSING, result="", error_code="", error_message="", finished_at=None
+            status=Task.Status.PROCESSING, result="", error_code="", error_message="", finished_at=None,
+            # Processing time measures the run that finishes the task, not the idle time before the retry.
+            begun_at=timezone.now(),
         )
         self.refresh_from_db()
         if was != Task.Status.PROCESSING:

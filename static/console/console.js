@@ -46,7 +46,7 @@ function enhanceUpload(form) {
       if (maxBytes && item.file.size > maxBytes) {
         // The server would refuse it from its size alone: say so now instead of sending it.
         item.li.classList.add("failed");
-        item.note.textContent = "The file is larger than the " + Math.floor(maxBytes / 1048576) + " MB upload limit.";
+        item.note.textContent = "The file is larger than the " + Math.floor(maxBytes / 1048576) + " MiB upload limit.";
         item.note.classList.add("error");
         sendNext();
         return;
@@ -112,7 +112,8 @@ function pollTasks(container) {
     for (const task of data.tasks) {
       const el = container.querySelector(`[data-task="${task.task_id}"]`);
       if (!el) { unknown = true; continue; }
-      setStatus(el.querySelector("[data-role=task-status]"), task.status);
+      const taskStatus = el.querySelector("[data-role=task-status]");
+      if (taskStatus) setStatus(taskStatus, task.result === "FAIL" ? "FAIL" : task.status);
       for (const out of task.outputs) {
         const row = el.querySelector(`[data-output="${out.id}"]`);
         if (!row) continue;
@@ -173,7 +174,129 @@ function enhanceSteps(tbody) {
   });
 }
 
+// Subscription form: only the events the chosen payload shape can carry are offered.
+function enhanceShapes(form) {
+  const shape = form.querySelector("select[name=shape]");
+  const note = form.querySelector("[data-shape-note]");
+  const apply = () => {
+    const hidden = [];
+    form.querySelectorAll("[data-shapes]").forEach((wrap) => {
+      const carried = wrap.dataset.shapes.split(" ").includes(shape.value);
+      wrap.hidden = !carried;
+      wrap.querySelectorAll("input").forEach((input) => { input.disabled = !carried; });
+      if (!carried) hidden.push(wrap.querySelector("label").textContent.replace(/ \(.*\)$/, ""));
+    });
+    note.hidden = !hidden.length;
+    note.textContent = hidden.length ? "Not offered: the " + shape.selectedOptions[0].textContent + " shape has no event for " + hidden.join(", ").toLowerCase() + "." : "";
+  };
+  shape.addEventListener("change", apply);
+  apply();
+}
+
+// Video page player: "Set start" / "Set end" copy the playhead into the offset fields; a strip of
+// thumbnails (drawn from a second, muted copy of the video) seeks the player when clicked.
+function enhancePlayer(card) {
+  const video = card.querySelector("[data-player-video]");
+  if (!video) return;
+  const playhead = card.querySelector("[data-playhead]");
+  const show = () => { playhead.textContent = video.currentTime.toFixed(3); };
+  video.addEventListener("timeupdate", show);
+  video.addEventListener("seeked", show);
+  card.querySelectorAll("[data-set]").forEach((button) => button.addEventListener("click", () => {
+    const field = document.getElementById(button.dataset.set === "start" ? "id_start_time_offset" : "id_end_time_offset");
+    if (!field) return;
+    field.value = video.currentTime.toFixed(3);
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }));
+  const strip = card.querySelector("[data-thumbstrip]");
+  if (!strip) return;
+  const draw = async () => {
+    const duration = video.duration;
+    if (!isFinite(duration) || duration <= 0 || strip.dataset.drawn) return;
+    strip.dataset.drawn = "1";
+    const count = Math.max(1, Math.min(10, Math.ceil(duration)));
+    const probe = document.createElement("video");
+    probe.muted = true; probe.preload = "auto"; probe.src = video.currentSrc || video.src;
+    await new Promise((ok) => { probe.addEventListener("loadeddata", ok, { once: true }); probe.addEventListener("error", ok, { once: true }); });
+    for (let i = 0; i < count; i++) {
+      const at = Math.min(duration - 0.05, (i + 0.5) * duration / count);
+      const canvas = document.createElement("canvas");
+      const height = 54, width = Math.max(1, Math.round(height * (probe.videoWidth || 16) / (probe.videoHeight || 9)));
+      canvas.width = width; canvas.height = height;
+      canvas.title = at.toFixed(1) + " s"; canvas.dataset.at = at.toFixed(3);
+      try {
+        probe.currentTime = at;
+        await new Promise((ok) => probe.addEventListener("seeked", ok, { once: true }));
+        canvas.getContext("2d").drawImage(probe, 0, 0, width, height);
+      } catch (e) { /* a frame that cannot be drawn leaves its slot blank */ }
+      canvas.addEventListener("click", () => { video.currentTime = Number(canvas.dataset.at); });
+      strip.append(canvas);
+    }
+    probe.removeAttribute("src"); probe.load();
+  };
+  if (video.readyState >= 1) draw(); else video.addEventListener("loadedmetadata", draw, { once: true });
+}
+
+// Preview: post the form (or the chosen template and offsets) and show the animation beside it.
+function enhancePreview(form) {
+  const panel = document.querySelector("[data-preview-panel]");
+  const button = form.querySelector("[data-preview]");
+  if (!panel || !button) return;
+  const part = (name) => panel.querySelector(`[data-preview-${name}]`);
+  button.addEventListener("click", async () => {
+    const data = new FormData(form);
+    if (form.dataset.video) {
+      data.set("video", form.dataset.video);
+      const checked = form.querySelector("input[name=templates]:checked");
+      if (checked) data.set("template", checked.value);
+    }
+    part("empty").hidden = true; part("error").hidden = true; part("busy").hidden = false;
+    button.disabled = true;
+    try {
+      const response = await fetch(form.dataset.previewUrl, { method: "POST", body: data, headers: { Accept: "application/json" } });
+      const body = await response.json();
+      if (!response.ok) {
+        const messages = Object.entries(body.errors || {}).map(([field, list]) => (field === "__all__" ? "" : field + ": ") + list.join(" "));
+        part("error").textContent = messages.join(" ") || "The preview failed.";
+        part("error").hidden = false;
+        return;
+      }
+      part("image").src = body.image;
+      part("image").width = body.width; part("image").height = body.height;
+      part("size").textContent = `Preview ${body.width}×${body.height}, ${body.frames} frames, ${body.start}–${body.end} s: ${body.size_label}. ` +
+        `Projected for the full render (${body.full_width}×${body.full_height}, ${body.start}–${body.full_end} s): about ${body.projected_label}.`;
+      part("result").hidden = false;
+    } catch (e) {
+      part("error").textContent = "The preview failed: " + e; part("error").hidden = false;
+    } finally {
+      part("busy").hidden = true; button.disabled = false;
+    }
+  });
+}
+
+// Template form: Alibaba's time range is a mode (end offset, duration, or trim from end) with one
+// field each; only the chosen mode's field is shown and sent.
+function enhanceRangeMode(root) {
+  const radios = root.querySelectorAll("input[name=range_mode]");
+  const apply = () => {
+    const mode = root.querySelector("input[name=range_mode]:checked").value;
+    root.querySelectorAll("[data-range-field]").forEach((wrap) => {
+      const on = wrap.dataset.rangeField === mode;
+      wrap.hidden = !on;
+      wrap.querySelectorAll("input").forEach((input) => { input.disabled = !on; });
+    });
+  };
+  radios.forEach((radio) => radio.addEventListener("change", apply));
+  apply();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-player]").forEach(enhancePlayer);
+  document.querySelectorAll("form[data-preview-form]").forEach(enhancePreview);
+  const rangeMode = document.querySelector("[data-range-mode]");
+  if (rangeMode) enhanceRangeMode(rangeMode);
+  const subscriptionForm = document.querySelector("form[data-subscription-form]");
+  if (subscriptionForm) enhanceShapes(subscriptionForm);
   localTimes(document);
   const upload = document.querySelector("form[data-upload]");
   if (upload) enhanceUpload(upload);

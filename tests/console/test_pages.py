@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from media_jobs import services
@@ -204,8 +205,9 @@ def test_the_animated_images_tab_offers_download_embed_cover_and_delete(admin_cl
     assert f'src="{webp.file.url}"' in page and "download" in page
     webp_card = page.split(f'data-image="{webp.public_id}"')[1]
     snippet = webp_card.split("data-embed>")[1].split("</textarea>")[0]
-    assert snippet.startswith("<picture>") and f'srcset="{webp.file.url}"' in snippet
-    assert f'<img src="{gif.file.url}"' in snippet  # with the GIF of the same moment as fallback
+    # Absolute (pasted on another site), with the GIF of the same moment as fallback.
+    assert snippet.startswith("<picture>") and f'srcset="{settings.PUBLIC_BASE_URL}{webp.file.url}"' in snippet
+    assert f'<img src="{settings.PUBLIC_BASE_URL}{gif.file.url}"' in snippet
     assert "Current cover" not in page
 
     admin_client.post(reverse("console-image-cover", args=[gif.public_id]))
@@ -224,11 +226,12 @@ def test_the_animated_images_tab_offers_download_embed_cover_and_delete(admin_cl
 
 
 def test_a_failed_output_shows_its_error_and_can_be_retried(admin_client, video, redis_conn):
-    image = finished_image(video, status=AnimatedImage.Status.FAIL, error_code="DecodeFailed",
-                           error_message="the decoder crashed on this file", file="")
-    Task.objects.filter(pk=image.task_id).update(result=Task.Result.FAIL, error_code="DecodeFailed")
+    # A failure a rerun can fix (the worker died); input failures get no Retry (test_retry_rules).
+    image = finished_image(video, status=AnimatedImage.Status.FAIL, error_code="WorkerLost",
+                           error_message="the worker stopped during the render", file="")
+    Task.objects.filter(pk=image.task_id).update(result=Task.Result.FAIL, error_code="WorkerLost")
     page = admin_client.get(reverse("console-video-processing", args=[video.public_id])).content.decode()
-    assert "DecodeFailed: the decoder crashed on this file" in page
+    assert "WorkerLost: the worker stopped during the render" in page
     assert reverse("console-image-retry", args=[image.public_id]) in page
     admin_client.post(reverse("console-image-retry", args=[image.public_id]))
     image.refresh_from_db()

@@ -102,7 +102,7 @@ def test_a_declared_size_over_the_limit_gets_413_before_any_of_the_body_is_sent(
                 error = json.loads(body)
                 assert error["code"] == "FileTooLarge" and f"{LIMIT_MB} MB" in error["message"]
             elif shape == "script":  # what the upload page's script shows beside the file
-                assert json.loads(body)["errors"]["file"] == [f"The file is larger than the {LIMIT_MB} MB upload limit."]
+                assert json.loads(body)["errors"]["file"] == [f"The file is larger than the {LIMIT_MB} MiB upload limit."]
             else:
                 assert answer_headers["content-type"].startswith("text/html") and f"{LIMIT_MB} MB" in body.decode()
             # A client that sends its body anyway: gunicorn discards at most 64 KB of it (its
@@ -143,7 +143,7 @@ def test_a_file_that_grows_past_the_limit_is_cut_off_while_it_streams(server, op
             if path.startswith("/api/"):
                 assert error["code"] == "FileTooLarge" and error["field"] == "file"
             else:
-                assert error["errors"]["file"] == [f"The file is larger than the {LIMIT_MB} MB upload limit."]
+                assert error["errors"]["file"] == [f"The file is larger than the {LIMIT_MB} MiB upload limit."]
         _assert_nothing_kept(server)
 
 

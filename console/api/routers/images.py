@@ -15,6 +15,7 @@ from console.api.schemas import AnimatedImageOut, Error, Page
 from media_jobs import services
 from media_jobs.encode import ErrorCode
 from media_jobs.models import AnimatedImage, Video
+from media_jobs.retry_rules import retry_refusal
 
 router = Router(tags=["Animated images"])
 ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
@@ -55,6 +56,9 @@ def retry_image(request: HttpRequest, image_id: UUID):
     image = _image(image_id)
     if image.status != AnimatedImage.Status.FAIL or image.task.status == image.task.Status.ABORTED:
         raise ApiError(ErrorCode.CONFLICT, f"animated image {image_id} is {image.status}; only a failed one can be retried")
+    refusal = retry_refusal(image)
+    if refusal is not None:
+        raise ApiError(ErrorCode.CONFLICT, f"animated image {image_id} cannot be retried: {refusal}")
     services.retry_image(image)
     attribute(request, "animated_image", image.public_id)
     return serialize.animated_image(request, _image(image_id))

@@ -110,6 +110,9 @@ def retry_task(request: HttpRequest, task_id: UUID):
     if not task.outputs.filter(status="FAIL").exists():
         raise ApiError(ErrorCode.CONFLICT, f"task {task_id} has no failed animated image to retry")
     queued = services.retry_task(task)
+    if not queued:
+        raise ApiError(ErrorCode.CONFLICT, f"task {task_id}: no failed animated image can succeed on a retry "
+                                           "(their failures come from the input); submit a new task")
     attribute(request, "task", task.task_id)
     return {"queued": queued, "task": serialize.task(request, _task(task_id))}
 

@@ -51,7 +51,7 @@ def upload_video(request: HttpRequest, file: File[UploadedFile],
     file that is not a usable video is a 400 (InvalidVideoFormat, NoVideoStream, EmptyFile)."""
     if file.size and file.size > settings.MAX_UPLOAD_SIZE:
         raise ApiError(ErrorCode.FILE_TOO_LARGE,
-                       f"file: larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MB limit", "file")
+                       f"file: larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MiB limit", "file")
     title = clean_title(title) if title is not None else None
     if title is not None and len(title) > 255:
         raise ApiError(ErrorCode.INVALID_PARAMETER, "title: at most 255 characters", "title")

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from console.env import local_base_url
 from console.redis_server import is_reachable, start_local_redis
 from console.supervisor import Child, Supervisor, quick_worker_argv, reconciler_argv, worker_argv
 
@@ -33,6 +34,9 @@ class Command(BaseCommand):
         self._ensure_admin()
 
         env = dict(os.environ)
+        # The web process and the workers write payload URLs: they must name this port, also
+        # when it came from --port rather than LOOPDECK_PORT.
+        env.setdefault("PUBLIC_BASE_URL", local_base_url(host, port))
         redis_child = None
         if "REDIS_URL" not in os.environ:
             if not is_reachable(settings.REDIS_URL):
@@ -87,7 +91,15 @@ class Command(BaseCommand):
         if generated:
             self.stdout.write(self.style.WARNING(
                 f"Created the admin login (shown once): user {username!r}, password {password!r}\n"
-                f"Change it with: python manage.py changepassword {username}"
+                f"Change it with: {changepassword_command(username)}"
             ))
         else:
             self.stdout.write(f"Created the admin login {username!r} with LOOPDECK_ADMIN_PASSWORD.")
+
+
+def changepassword_command(username: str) -> str:
+    """The command that works as printed: this interpreter (the project's venv), not whatever
+    `python` is on the PATH, from the project folder."""
+    python = os.path.relpath(sys.executable, settings.BASE_DIR) if sys.executable.startswith(str(settings.BASE_DIR)) \
+        else sys.executable
+    return f"{python} manage.py changepassword {username}"

@@ -1,0 +1,34 @@
+"""Helpers for the template form: which time-range mode a form shows, and the videos a preview
+can run on."""
+
+from __future__ import annotations
+
+from django import template
+
+from media_jobs.models import Video
+
+register = template.Library()
+
+RANGE_MODES = (("end", "End offset", "Tencent-style: an end time; negative counts from the end"),
+               ("duration", "Duration", "Alibaba: this many seconds from the start"),
+               ("trim_end", "Trim from end", "Alibaba End: cut this many seconds off the tail"))
+
+
+@register.simple_tag
+def range_mode(form) -> str:
+    """The mode whose field holds a value (the template's or the one posted); end by default."""
+    for name in ("duration", "trim_end", "end"):
+        if form[name].value() not in (None, ""):
+            return name
+    return "end"
+
+
+@register.simple_tag
+def range_modes() -> tuple[tuple[str, str, str], ...]:
+    return RANGE_MODES
+
+
+@register.simple_tag
+def preview_videos(limit: int = 50) -> list[Video]:
+    return list(Video.objects.filter(status=Video.Status.READY).only("public_id", "title", "duration")
+                .order_by("-created_at")[:limit])
