@@ -209,3 +209,9 @@ def record(kind: str, video: Video, *, task: Task | None = None, image: Animated
                 delivery = Delivery.objects.create(event=event, subscription=subscription, next_attempt_at=now)
                 schedule.enqueue(delivery)
     return event
+
+
+def on_state_changed(sender: Any, *, kind: str, video: Video, task: Task | None = None,
+                     image: AnimatedImage | None = None, **_: Any) -> None:
+    """The receiver of media_jobs.models.state_changed: record the event in that transaction."""
+    record(kind, video, task=task, image=image)

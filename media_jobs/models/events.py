@@ -6,8 +6,24 @@ from __future__ import annotations
 
 import uuid
 
+from typing import Any
+
 from django.db import models
+from django.dispatch import Signal
 from django.utils import timezone
+
+# Sent inside the transaction of every state change users hear about (an upload ready or failed,
+# a task's state, an output finished). media_jobs.callbacks records the event and its deliveries;
+# its receiver is connected in MediaJobsConfig.ready(), so the models never import the callbacks.
+state_changed = Signal()
+
+
+def announce(kind: str, video: Any, **subjects: Any) -> None:
+    """Tell the receiver (the callbacks' event recorder) about a state change, in this
+    transaction. Refuses to drop one silently when nothing listens."""
+    if not state_changed.has_listeners():
+        raise RuntimeError("no receiver for state changes: is the media_jobs app loaded?")
+    state_changed.send(sender=Event, kind=kind, video=video, **subjects)
 
 
 class Event(models.Model):

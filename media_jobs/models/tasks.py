@@ -12,14 +12,7 @@ from django.utils import timezone
 
 from media_jobs.encode import RenderResult, RenderSpec
 
-from .events import Event
-
-
-def _record_event(kind: str, video: Any, **subjects: Any) -> None:
-    """Write an event in the current transaction (imported late: callbacks import the models)."""
-    from media_jobs.callbacks.events import record
-
-    record(kind, video, **subjects)
+from .events import Event, announce
 
 
 def output_upload_to(image: "AnimatedImage", filename: str) -> str:
@@ -87,7 +80,7 @@ class Task(models.Model):
         )
         if updated:
             self.refresh_from_db(fields=["status", "begun_at"])
-            _record_event(Event.Kind.TASK_STATE, self.video, task=self)
+            announce(Event.Kind.TASK_STATE, self.video, task=self)
 
     @transaction.atomic
     def refresh_status(self) -> bool:
@@ -110,7 +103,7 @@ class Task(models.Model):
             task.result = self.Result.SUCCESS
         task.save(update_fields=["status", "finished_at", "begun_at", "result", "error_code", "error_message"])
         self.refresh_from_db()
-        _record_event(Event.Kind.TASK_FINISH, self.video, task=self)
+        announce(Event.Kind.TASK_FINISH, self.video, task=self)
         return True
 
     @transaction.atomic
@@ -129,8 +122,8 @@ class Task(models.Model):
         task.save(update_fields=["status", "finished_at"])
         self.refresh_from_db()
         for image in AnimatedImage.objects.filter(pk__in=aborted).select_related("video").order_by("position"):
-            _record_event(Event.Kind.OUTPUT, image.video, task=self, image=image)
-        _record_event(Event.Kind.TASK_FINISH, self.video, task=self)
+            announce(Event.Kind.OUTPUT, image.video, task=self, image=image)
+        announce(Event.Kind.TASK_FINISH, self.video, task=self)
         return True
 
 
@@ -248,7 +241,7 @@ class AnimatedImage(models.Model):
             won = self.owned_by(job_id).update(**fields)
             if won:
                 self.refresh_from_db()
-                _record_event(Event.Kind.OUTPUT, self.video, task=self.task, image=self)
+                announce(Event.Kind.OUTPUT, self.video, task=self.task, image=self)
         return bool(won)
 
     def record_failure(self, code: str, message: str, job_id: str | None = None) -> bool:
@@ -260,7 +253,7 @@ class AnimatedImage(models.Model):
                               finished_at=timezone.now())
             if won:
                 self.refresh_from_db()
-                _record_event(Event.Kind.OUTPUT, self.video, task=self.task, image=self)
+                announce(Event.Kind.OUTPUT, self.video, task=self.task, image=self)
         return bool(won)
 
     def release(self, job_id: str, note: str, refund_attempt: bool = False) -> bool:
@@ -289,4 +282,4 @@ class AnimatedImage(models.Model):
         self.refresh_from_db()
         if was != Task.Status.PROCESSING:
             task = Task.objects.select_related("video").get(pk=self.task_id)
-            _record_event(Event.Kind.TASK_STATE, task.video, task=task)
+            announce(Event.Kind.TASK_STATE, task.video, task=task)

@@ -10,7 +10,7 @@ from django.db import models, transaction
 
 from media_jobs.encode import MediaInfo
 
-from .events import Event
+from .events import Event, announce
 
 if TYPE_CHECKING:
     from .tasks import AnimatedImage
@@ -154,10 +154,7 @@ class Video(models.Model):
         self._record_upload_event()
 
     def _record_upload_event(self) -> None:
-        # Imported late: the callbacks package imports the models.
-        from media_jobs.callbacks.events import record
-
-        record(Event.Kind.UPLOAD, self)
+        announce(Event.Kind.UPLOAD, self)
 
     def set_cover(self, image: "AnimatedImage | None") -> None:
         """Use this animated image as the cover, or go back to the static cover with None."""
