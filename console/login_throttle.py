@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from redis.exceptions import RedisError
 
-from media_jobs import queues
+from media_jobs.jobs import queues
 
 log = logging.getLogger(__name__)
 

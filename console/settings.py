@@ -160,7 +160,7 @@ RQ_QUEUES = {
     for name in ("encode", "light", "callbacks")
 }
 # The worker class sweeps the scratch folders of killed jobs when it starts (media_jobs/scratch.py).
-RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "media_jobs.worker.Worker"}
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "media_jobs.jobs.worker.Worker"}
 RQ_SHOW_ADMIN_LINK = True
 
 # HTTPS. Off by default so `python3 run.py` works over http://127.0.0.1; production turns them on

@@ -8,7 +8,6 @@ the full range and the full picture size, so it is an estimate and is labelled a
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,8 @@ from django.conf import settings
 
 from media_jobs.encode import EncodeError, ErrorCode, RenderSpec, render_isolated
 from media_jobs.encode.geometry import plan_layout
+from media_jobs.jobs import scratch
+from media_jobs.jobs.common import local_copy
 from media_jobs.models import Video
 
 PREVIEW_SECONDS = 3.0
@@ -70,13 +71,11 @@ def preview_spec(spec: RenderSpec, video: Video) -> tuple[RenderSpec, float, flo
 
 
 def render_preview(video: Video, spec: RenderSpec) -> Preview:
-    from media_jobs.jobs import local_copy
-
     bounded, start, end, full_end, full_w, full_h = preview_spec(spec, video)
     if not _one_at_a_time.acquire(blocking=False):
         raise PreviewBusy("another preview is rendering; try again in a moment")
     try:
-        with tempfile.TemporaryDirectory(prefix="loopdeck-render-preview-") as tmp, local_copy(video.file) as source:
+        with scratch.scratch_folder("loopdeck-preview-") as tmp, local_copy(video.file, tmp) as source:
             out = Path(tmp) / f"preview.{bounded.format}"
             result = render_isolated(source, bounded, out, timeout=PREVIEW_TIMEOUT,
                                      memory_limit_mb=settings.RENDER_MEMORY_LIMIT_MB)

@@ -12,7 +12,8 @@ from typing import Iterable
 from django.core.files import File
 from django.db import transaction
 
-from media_jobs import queues, retry_rules
+from media_jobs import retry_rules
+from media_jobs.jobs import queues
 from media_jobs.encode import EncodeError, ErrorCode, MediaInfo, RenderSpec
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow
 

@@ -104,7 +104,7 @@ def fast_reconcile(settings) -> None:  # noqa: ANN001
 @pytest.fixture
 def run_worker(redis_conn: redis.Redis) -> Callable[[], bool]:
     """Drain the queues with an in-process burst worker (no fork: the test database lives here)."""
-    from media_jobs import queues
+    from media_jobs.jobs import queues
 
     def drain() -> bool:
         worker = SimpleWorker([queues.get_queue(name) for name in queues.ALL], connection=redis_conn)

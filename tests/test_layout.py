@@ -122,17 +122,20 @@ def test_the_encode_core_imports_nothing_from_django_or_the_project():
                     assert imported.startswith("media_jobs.encode"), f"{path}: {imported}"
 
 
-def test_no_job_is_queued_by_a_dotted_name():
-    """Jobs are queued by reference, so moving one breaks an import, not a queue at run time."""
+def test_every_job_lives_in_the_jobs_package_and_is_queued_from_it():
+    """RQ stores a job as a dotted name. Every name the code hands to a queue is a function of
+    media_jobs.jobs, written in that package (no string reaches across packages), and exists."""
     modules = _project_modules()
     functions = set()
     for name, path in modules.items():
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef):
                 functions.add(f"{name}.{node.name}")
-    dotted = []
+    named = []
     for name, path in modules.items():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and node.value in functions:
-                dotted.append(f"{name}: {node.value}")
-    assert dotted == []
+                named.append((name, node.value))
+    assert named, "the queues name their jobs"
+    for where, job in named:
+        assert job.startswith("media_jobs.jobs.") and where.startswith("media_jobs.jobs."), (where, job)

@@ -9,7 +9,7 @@ import redis
 from django.conf import settings
 
 from console.api.errors import ApiError
-from media_jobs import queues
+from media_jobs.jobs import queues
 from media_jobs.encode import ErrorCode
 
 log = logging.getLogger(__name__)

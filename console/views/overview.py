@@ -11,7 +11,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Worker
 
-from media_jobs import queues
+from media_jobs.jobs import queues
 from media_jobs.models import Task, Video
 
 

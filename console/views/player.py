@@ -1,5 +1,5 @@
 """The video page's player: the original when browsers play it, else its playable copy
-(media_jobs.proxy), served inline with byte ranges so the player can seek."""
+(media_jobs.jobs.proxy), served inline with byte ranges so the player can seek."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from media_jobs.models import Video
-from media_jobs.proxy import playable_name
+from media_jobs.jobs.proxy import playable_name
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/mp4", ".webm": "video/webm",

@@ -119,7 +119,7 @@ def _claim(delivery_pk: int) -> Delivery | None:
     return Delivery.objects.select_related("event", "subscription").get(pk=delivery_pk)
 
 
-def deliver(delivery_pk: int) -> str:
+def attempt(delivery_pk: int) -> str:
     """Make one attempt at a delivery. Returns the delivery's status afterwards (or why not)."""
     close_old_connections()
     delivery = _claim(delivery_pk)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from media_jobs import queues
+from media_jobs.jobs import queues
 from media_jobs.models import Delivery, DeliveryAttempt, Event, Subscription
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import pytest
 import redis
 from rq import SimpleWorker
 
-from media_jobs import queues
+from media_jobs.jobs import queues
 from media_jobs.models import Video
 
 

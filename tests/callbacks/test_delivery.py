@@ -21,10 +21,10 @@ from media_jobs.callbacks import (
     save_subscription,
     signing,
 )
-from media_jobs.callbacks.delivery import deliver
+from media_jobs.jobs.deliver import deliver
 from media_jobs.callbacks.schedule import parse_retry_after
 from media_jobs.models import Delivery, DeliveryAttempt, Event, Subscription
-from media_jobs.reconcile import reconcile
+from media_jobs.jobs.reconcile import reconcile
 from tests.callbacks.conftest import Reply, failed_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,8 @@ import pytest
 from django.core.files import File
 from django.db import transaction
 
-from media_jobs import queues, services
+from media_jobs import services
+from media_jobs.jobs import queues
 from media_jobs.callbacks import save_subscription, signing
 from media_jobs.models import (
     AnimatedImageTemplate,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from media_jobs.callbacks import confirm_events, pull_events, save_subscription
 from media_jobs.encode import EncodeError
 from media_jobs.models import Delivery, Event, Subscription, Video
-from media_jobs.reconcile import reconcile
+from media_jobs.jobs.reconcile import reconcile
 from tests.callbacks.conftest import failed_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)

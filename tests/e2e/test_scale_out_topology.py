@@ -27,7 +27,7 @@ from tests.topology import (
 pytestmark = pytest.mark.e2e
 
 DATABASE_URL = os.environ.get("TOPOLOGY_DATABASE_URL", DEFAULT_DATABASE_URL)
-RENDER_STARTED = "media_jobs.jobs.render_animated_image("
+RENDER_STARTED = "media_jobs.jobs.render.render_animated_image("
 
 
 @pytest.fixture(scope="module")

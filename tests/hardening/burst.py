@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from rq import SimpleWorker
 
     from console.supervisor import kill_tree, reconciler_argv, worker_argv
-    from media_jobs import queues
+    from media_jobs.jobs import queues
     from tests.clips import make_clip
     from tests.hardening.conftest import ready_video
 

@@ -21,7 +21,7 @@ from django.views.debug import ExceptionReporter
 from rq import SimpleWorker
 
 from console.models import ApiKey, hash_token
-from media_jobs import queues
+from media_jobs.jobs import queues
 from media_jobs.models import Delivery, Subscription, Video
 from tests.callbacks.conftest import Receiver, Reply
 from tests.hardening.abuse_support import multipart, quoted

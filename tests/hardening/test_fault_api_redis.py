@@ -11,9 +11,9 @@ from django.test import Client
 from rq import SimpleWorker
 
 from console.models import ApiKey
-from media_jobs import queues
+from media_jobs.jobs import queues
 from media_jobs.models import Task, Video
-from media_jobs.reconcile import reconcile
+from media_jobs.jobs.reconcile import reconcile
 from tests.hardening.conftest import assert_nothing_lost, ready_video
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from media_jobs import jobs, scratch, services
+from media_jobs import services
+from media_jobs.jobs import render as jobs
+from media_jobs.jobs import scratch
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate
 from tests.hardening.conftest import assert_nothing_lost, output_files, ready_video
 

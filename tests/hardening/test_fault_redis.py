@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 from rq import SimpleWorker
 
-from media_jobs import queues, services
+from media_jobs import services
+from media_jobs.jobs import queues
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video
 from tests.hardening.conftest import assert_nothing_lost, open_count, poll, ready_video
 

@@ -12,9 +12,10 @@ from django.core.files import File
 from django.utils import timezone
 from PIL import Image, ImageSequence
 
-from media_jobs import jobs, services
+from media_jobs import services
+from media_jobs.jobs import render as jobs
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow, WorkflowStep
-from media_jobs.reconcile import reconcile
+from media_jobs.jobs.reconcile import reconcile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -137,7 +138,7 @@ def test_a_render_whose_worker_died_is_requeued_and_finishes(small_clip, run_wor
 
 
 def run_worker_job_lost(image: AnimatedImage) -> None:
-    from media_jobs import queues
+    from media_jobs.jobs import queues
 
     queues.get_queue(queues.ENCODE).empty()
     assert image.claim("render-dead-worker", stale_after=3)
@@ -227,7 +228,7 @@ def test_a_render_over_its_time_limit_fails_with_a_named_error(long_clip, run_wo
 
 
 def test_a_transient_storage_failure_is_retried_then_reported(small_clip, run_worker, media_root, monkeypatch):
-    from media_jobs import queues
+    from media_jobs.jobs import queues
 
     monkeypatch.setattr(queues, "RETRY_INTERVALS", [0, 0])
     video = upload(small_clip)

@@ -12,9 +12,10 @@ from rq import Queue, Worker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from media_jobs import queues, services
+from media_jobs import services
+from media_jobs.jobs import queues
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Video
-from media_jobs.reconcile import reconcile
+from media_jobs.jobs.reconcile import reconcile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from media_jobs.encode import EncodeError, probe_isolated, render_isolated
-from media_jobs.jobs import local_copy
+from media_jobs.jobs.common import local_copy
 from media_jobs.models import AnimatedImageTemplate, Video
 from media_jobs.services import StepRequest, check_step
 

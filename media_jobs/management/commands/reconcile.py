@@ -13,7 +13,7 @@ from django.db import close_old_connections
 from redis.exceptions import RedisError
 from django.db import DatabaseError
 
-from media_jobs.reconcile import reconcile, seconds_to_next_pass
+from media_jobs.jobs.reconcile import reconcile, seconds_to_next_pass
 
 log = logging.getLogger(__name__)
 

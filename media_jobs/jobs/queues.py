@@ -48,7 +48,7 @@ def _after_commit(queue_name: str, method: str, *args: Any, **options: Any) -> N
 
 def enqueue_render(image_pk: int, job_id: str) -> None:
     _after_commit(
-        ENCODE, "enqueue", "media_jobs.jobs.render_animated_image", image_pk,
+        ENCODE, "enqueue", "media_jobs.jobs.render.render_animated_image", image_pk,
         job_id=job_id, job_timeout=settings.RENDER_TIMEOUT + 120,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         result_ttl=3600, failure_ttl=7 * 86400,
@@ -57,7 +57,7 @@ def enqueue_render(image_pk: int, job_id: str) -> None:
 
 def enqueue_prepare(video_pk: int, job_id: str) -> None:
     _after_commit(
-        LIGHT, "enqueue", "media_jobs.jobs.prepare_video", video_pk,
+        LIGHT, "enqueue", "media_jobs.jobs.prepare.prepare_video", video_pk,
         job_id=job_id, job_timeout=settings.PROBE_TIMEOUT * 3 + 60,
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         result_ttl=3600, failure_ttl=7 * 86400,
@@ -65,17 +65,17 @@ def enqueue_prepare(video_pk: int, job_id: str) -> None:
 
 
 def enqueue_proxy(video_pk: int) -> None:
-    """The player's playable copy (media_jobs.proxy), after READY: renders come first on the
+    """The player's playable copy (media_jobs.jobs.proxy), after READY: renders come first on the
     encode queue, and a lost proxy job only means the player waits; nothing is retried."""
     _after_commit(
-        ENCODE, "enqueue", "media_jobs.proxy.make_proxy", video_pk,
+        ENCODE, "enqueue", "media_jobs.jobs.proxy.make_proxy", video_pk,
         job_id=f"proxy-{video_pk}", job_timeout=settings.RENDER_TIMEOUT + 120, result_ttl=600, failure_ttl=86400,
     )
 
 
 def enqueue_fetch(video_pk: int, url: str, job_id: str) -> None:
     _after_commit(
-        LIGHT, "enqueue", "console.api.imports.fetch_video", video_pk, url,
+        LIGHT, "enqueue", "media_jobs.jobs.fetch.fetch_video", video_pk, url,
         job_id=job_id, job_timeout=int(settings.URL_DOWNLOAD_TOTAL_TIMEOUT + settings.PROBE_TIMEOUT + 120),
         result_ttl=3600, failure_ttl=7 * 86400,
     )
@@ -90,6 +90,6 @@ def enqueue_delivery(delivery_pk: int, job_id: str, at: datetime | None = None) 
     """Queue a callback delivery after commit; with `at`, RQ's scheduler releases it then."""
     options = {"job_id": job_id, "job_timeout": delivery_job_timeout(), "result_ttl": 600, "failure_ttl": 86400}
     if at is None:
-        _after_commit(CALLBACKS, "enqueue", "media_jobs.callbacks.delivery.deliver", delivery_pk, **options)
+        _after_commit(CALLBACKS, "enqueue", "media_jobs.jobs.deliver.deliver", delivery_pk, **options)
     else:
-        _after_commit(CALLBACKS, "enqueue_at", at, "media_jobs.callbacks.delivery.deliver", delivery_pk, **options)
+        _after_commit(CALLBACKS, "enqueue_at", at, "media_jobs.jobs.deliver.deliver", delivery_pk, **options)

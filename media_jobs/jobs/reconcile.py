@@ -24,7 +24,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from media_jobs import queues, scratch, services
+from media_jobs import services
+from media_jobs.jobs import queues, scratch
 from media_jobs.callbacks import schedule as callback_schedule
 from media_jobs.encode import ErrorCode
 from media_jobs.models import AnimatedImage, Task, Video

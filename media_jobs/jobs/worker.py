@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rq import Worker as RQWorker
 
-from media_jobs import scratch
+from media_jobs.jobs import scratch
 
 
 class Worker(RQWorker):

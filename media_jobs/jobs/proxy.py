@@ -8,7 +8,6 @@ migration are needed: the player asks the storage whether it exists."""
 from __future__ import annotations
 
 import logging
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from django.core.files.storage import default_storage
 from django.db import close_old_connections
 
 from media_jobs.encode import EncodeError, MediaInfo
+from media_jobs.jobs import scratch
+from media_jobs.jobs.common import local_copy
 from media_jobs.models import Video
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,6 @@ def make_proxy(video_pk: int) -> str:
     """The job: transcode in an isolated child (hostile files stay in the sandbox), store, done.
     A proxy that fails is only logged: the video stays READY and renders work from the original."""
     from media_jobs.encode import run_isolated
-    from media_jobs.jobs import local_copy
-
     close_old_connections()
     video = Video.objects.filter(pk=video_pk, status=Video.Status.READY).first()
     if video is None or browser_playable(video.media_info):
@@ -71,7 +70,7 @@ def make_proxy(video_pk: int) -> str:
     if default_storage.exists(name):
         return "exists"
     try:
-        with tempfile.TemporaryDirectory(prefix="loopdeck-render-proxy-") as tmp, local_copy(video.file) as source:
+        with scratch.scratch_folder("loopdeck-proxy-") as tmp, local_copy(video.file, tmp) as source:
             out = Path(tmp) / "proxy.mp4"
             run_isolated(transcode, source, out, timeout=settings.RENDER_TIMEOUT,
                          memory_limit_mb=settings.RENDER_MEMORY_LIMIT_MB)

@@ -1,100 +1,32 @@
-"""RQ job functions. Each takes a primary key, loads the row, calls the encode core in a child
-process, and records the outcome. Running a job twice leaves one output: a render first claims
-its row, and a finished row is skipped."""
+"""The render job: one animated image, rendered in a child process, stored under its final name
+only when complete. Running it twice leaves one output: a render first claims its row, and a
+finished row is skipped."""
 
 from __future__ import annotations
 
 import errno
 import logging
-import os
-import shutil
 import signal
 import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection, transaction
-from django.db.models.fields.files import FieldFile
-from rq import get_current_job
+from django.db import DatabaseError, close_old_connections, connection, transaction
 
-from media_jobs import queues, scratch, services
-from media_jobs.encode import EncodeError, ErrorCode, RenderResult
-from media_jobs.encode import probe_isolated, render_isolated, snapshot_isolated
-from media_jobs.models import AnimatedImage, Video
+from media_jobs import services
+from media_jobs.encode import EncodeError, ErrorCode, RenderResult, render_isolated
+from media_jobs.jobs import scratch
+from media_jobs.jobs.common import current_job_id, drop_connection, local_copy, riding_out
+from media_jobs.models import AnimatedImage
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # A full disk fails the output at once with a named error instead of RQ's retries 10 s and 60 s
 # later: space rarely comes back that soon, and each retry would render again only to fail. The
 # operator frees space and retries the output (console or API).
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
-
-# How long a job keeps trying a database step while the database is unreachable or locked (a
-# restart, a failover, a long SQLite lock) before it gives up and leaves the rest to RQ's retry
-# and the reconciler.
-DATABASE_PATIENCE = 60.0
-
-
-def _drop_connection() -> None:
-    try:
-        connection.close()
-    except DatabaseError:
-        pass
-
-
-def riding_out(step: Callable[[], T], what: str) -> T:
-    """Run one idempotent database step, again on a fresh connection (a terminated one never
-    recovers) while the database is away, for up to DATABASE_PATIENCE seconds. Inside a caller's
-    transaction there is nothing to retry: the error goes up."""
-    deadline = time.monotonic() + DATABASE_PATIENCE
-    pause = 0.25
-    while True:
-        try:
-            return step()
-        except (OperationalError, InterfaceError) as exc:
-            if connection.in_atomic_block or time.monotonic() + pause > deadline:
-                raise
-            log.warning("database unavailable while %s; trying again in %.2f s: %s", what, pause, exc)
-            _drop_connection()
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
-
-
-def _current_job_id(prefix: str) -> tuple[str, int]:
-    """The running RQ job's id and how many retries it has left (inline calls get none)."""
-    job = get_current_job()
-    if job is None:
-        return f"{prefix}-inline-{os.getpid()}-{threading.get_ident()}", 0
-    return job.id, int(job.retries_left or 0)
-
-
-@contextmanager
-def local_copy(stored: FieldFile, folder: Path) -> Iterator[Path]:
-    """A local path to a stored file: the file itself on local disk, else a download into the
-    job's scratch `folder` (web and workers share no disk when media lives in object storage; a
-    killed job's download goes with its folder). A storage with `download_to`
-    (media_jobs.storage_s3) fetches in ranged chunks."""
-    try:
-        yield Path(stored.path)
-        return
-    except NotImplementedError:
-        pass
-    copy = folder / f"source{Path(stored.name).suffix}"
-    with copy.open("wb") as target:
-        download_to = getattr(stored.storage, "download_to", None)
-        if download_to is not None:
-            download_to(stored.name, target)
-        else:
-            with stored.open("rb") as source:
-                shutil.copyfileobj(source, target, 1024 * 1024)
-    yield copy
 
 
 class Heartbeat:
@@ -129,7 +61,7 @@ class Heartbeat:
                     except DatabaseError as exc:
                         # The database is away for a moment: beat again next time, on a new connection.
                         log.warning("heartbeat of animated image %s failed: %s", self.image.pk, exc)
-                        _drop_connection()
+                        drop_connection()
                         continue
                     sent, waited = self.progress, 0.0
         finally:
@@ -192,7 +124,7 @@ def output_name(image: AnimatedImage) -> str:
 def render_animated_image(image_pk: int) -> str:
     """Render one animated image. Returns its final status."""
     close_old_connections()
-    job_id, retries_left = _current_job_id("render")
+    job_id, retries_left = current_job_id("render")
     image = riding_out(
         lambda: AnimatedImage.objects.select_related("video", "task").filter(pk=image_pk).first(), "loading")
     if image is None:
@@ -291,43 +223,3 @@ def _record_success(image: AnimatedImage, job_id: str, result: RenderResult, nam
     return AnimatedImage.objects.filter(pk=image.pk, status=AnimatedImage.Status.SUCCESS, file=name).exists()
 
 
-def prepare_video(video_pk: int) -> str:
-    """Probe a new video (unless the upload form did), store its static cover, mark it READY,
-    then queue the renders of any task waiting for it. A file we cannot use fails the video and
-    every output waiting on it with the same named error."""
-    close_old_connections()
-    job_id, retries_left = _current_job_id("prepare")
-    video = Video.objects.filter(pk=video_pk).first()
-    if video is None or video.status != Video.Status.PROCESSING:
-        return "skipped"
-    Video.objects.filter(pk=video.pk).update(prepare_attempts=video.prepare_attempts + 1)
-    if not video.file:
-        # Only an import from a URL has no file yet; the reconciler sends it here once its
-        # download job is gone (lost with Redis, or its worker died).
-        services.fail_video(video, ErrorCode.DOWNLOAD_FAILED,
-                            "the download from the URL was interrupted before it finished; import it again")
-        return Video.Status.FAILED
-    try:
-        with scratch.scratch_folder("loopdeck-prepare-") as tmp, local_copy(video.file, tmp) as source:
-            if not video.metadata:
-                video.apply_probe(probe_isolated(source, timeout=settings.PROBE_TIMEOUT))
-            cover = Path(tmp) / "cover.jpg"
-            snapshot_isolated(source, cover, timeout=settings.PROBE_TIMEOUT)
-            with cover.open("rb") as handle:
-                video.cover_image.save("cover.jpg", File(handle), save=False)
-    except EncodeError as exc:
-        if exc.permanent or retries_left == 0:
-            services.fail_video(video, exc.code, exc.message)
-            return video.status
-        raise
-    except Exception as exc:  # noqa: BLE001 - transient until retries run out
-        if retries_left == 0:
-            services.fail_video(video, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
-            return video.status
-        raise
-    with transaction.atomic():
-        video.mark_ready()
-        for image in AnimatedImage.objects.filter(video=video, status=AnimatedImage.Status.WAITING):
-            services.enqueue_render(image)
-        queues.enqueue_proxy(video.pk)  # after READY and the renders; never holds READY back
-    return video.status
