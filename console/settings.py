@@ -41,7 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_rq",
     "media_jobs",
-    "console",
+    "console.api",
+    "console.web",
+    "console.process",
 ]
 
 MIDDLEWARE = [
@@ -55,11 +57,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before any view or CSRF check reads a body: refuses oversized uploads from their headers.
-    "console.uploads.UploadLimitMiddleware",
+    "console.middleware.uploads.UploadLimitMiddleware",
     # NUL in a query, form or JSON field is a named 400 (PostgreSQL cannot store or compare it).
-    "console.text_input.RefuseNulMiddleware",
+    "console.middleware.text_input.RefuseNulMiddleware",
     # 429 at the sign-in forms after LOGIN_FAILURE_LIMIT wrong passwords (per address and name).
-    "console.login_throttle.LoginThrottleMiddleware",
+    "console.web.login_throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -130,9 +132,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SCRATCH_DIR = env_path("LOOPDECK_SCRATCH_DIR", Path(tempfile.gettempdir()))
 FILE_UPLOAD_TEMP_DIR = str(SCRATCH_DIR)
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE_MB", 2048, minimum=1) * 1024 * 1024
-# The size limit sees each chunk before it is spooled (console.uploads).
+# The size limit sees each chunk before it is spooled (console.middleware.uploads).
 FILE_UPLOAD_HANDLERS = [
-    "console.uploads.SizeLimitUploadHandler",
+    "console.middleware.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

@@ -11,7 +11,7 @@ from django.core.files.storage import FileSystemStorage
 
 # Media URLs carry a signature of their path: a URL Loopdeck hands out (API answers, event
 # payloads, the console) opens the file, while knowing a video's id is not enough to fetch its
-# original or cover. Checked by console.views.media; rotating SECRET_KEY revokes every URL.
+# original or cover. Checked by console.web.views.media; rotating SECRET_KEY revokes every URL.
 SIGNATURE_PARAM = "sig"
 
 

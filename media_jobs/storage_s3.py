@@ -86,7 +86,7 @@ class AtomicS3Storage(S3Storage):
         """The type comes from our name for the file, never from the uploader's Content-Type (a
         client could declare text/html). Only images open in the browser; anything else (an
         original, which may be an HTML polyglot under a video name) is a download, as
-        console.views.media serves it from disk."""
+        console.web.views.media serves it from disk."""
         params = super().get_object_parameters(name)
         params["ContentType"] = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if not params["ContentType"].startswith("image/"):

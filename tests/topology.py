@@ -170,7 +170,7 @@ class Topology:
         web = self.machine("web")
         self.manage(web, "migrate", "--noinput", "-v", "0")
         self.api_key = self.manage(web, "shell", "-c",
-                                   "from console.models import ApiKey; print(ApiKey.issue('topology')[1])").split()[-1]
+                                   "from console.api.models import ApiKey; print(ApiKey.issue('topology')[1])").split()[-1]
         port = free_port()
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         self.web = web.start([gunicorn, "console.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",

@@ -10,7 +10,7 @@ from ninja.security import HttpBearer
 
 from console.api import ratelimit
 from console.api.errors import ApiError
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs.encode import ErrorCode
 
 

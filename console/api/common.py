@@ -10,7 +10,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from console.api.errors import ApiError, not_found, request_id
-from console.models import ApiAction
+from console.api.models import ApiAction
 from media_jobs.encode import ErrorCode
 
 log = logging.getLogger("console.api")

@@ -10,7 +10,7 @@ So the envelope reads them first, here, once:
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB; uploads are multipart and stream instead) is
   413 `FileTooLarge`, unread;
 - JSON nested deeper than the parser can go, and JSON that does not parse when the request says
-  it is JSON, is 400 `InvalidParameter` (text inside it is `console.text_input`'s to check);
+  it is JSON, is 400 `InvalidParameter` (text inside it is `console.middleware.text_input`'s to check);
 - a multipart body without a valid boundary, too many fields or files, a Host this server does
   not answer for, too many query parameters: 400.
 
@@ -42,7 +42,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, RawPos
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from console.api.errors import REQUEST_ID_HEADER, ApiError, error_response, request_id
-from console.uploads import ANONYMOUS_BODY_LIMIT
+from console.middleware.uploads import ANONYMOUS_BODY_LIMIT
 from media_jobs.encode import ErrorCode
 
 log = logging.getLogger("console.api")

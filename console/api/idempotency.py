@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from console.api.errors import ApiError, error_response
-from console.models import ApiKey, IdempotencyRecord
+from console.api.models import ApiKey, IdempotencyRecord
 from media_jobs.encode import ErrorCode
 
 HEADER = "Idempotency-Key"

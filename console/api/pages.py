@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -37,7 +37,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.test import Client
 
-    from console.models import ApiKey
+    from console.api.models import ApiKey
     from media_jobs import services
     from media_jobs.encode import probe
     from media_jobs.models import AnimatedImageTemplate

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 
 
 class ApiClient:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from console.models import ApiAction, ApiKey
+from console.api.models import ApiAction, ApiKey
 from tests.api.conftest import ApiClient, assert_error
 
 pytestmark = pytest.mark.django_db

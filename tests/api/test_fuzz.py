@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs.callbacks import pull as pull_queue
 from media_jobs.models import AnimatedImageTemplate, Workflow, WorkflowStep
 

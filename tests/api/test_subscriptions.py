@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.models import ApiAction
+from console.api.models import ApiAction
 from media_jobs.models import Delivery, Subscription
 from tests.api.conftest import ApiClient, assert_error
 from tests.callbacks.conftest import (  # noqa: F401 - fixtures used by name

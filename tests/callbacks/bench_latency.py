@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from console.supervisor import worker_argv
+from console.process.supervisor import worker_argv
 from media_jobs.callbacks import save_subscription
 from media_jobs.models import (
     AnimatedImage,

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 from console.env import local_base_url
-from console.management.commands.serve import changepassword_command
+from console.process.management.commands.serve import changepassword_command
 
 
 def _settings_value(name: str, **env: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from console.supervisor import descendants, reconciler_argv, worker_argv
+from console.process.supervisor import descendants, reconciler_argv, worker_argv
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
 

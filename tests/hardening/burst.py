@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.redis_url:
         os.environ["REDIS_URL"] = args.redis_url
     else:
-        from console.redis_server import start_local_redis
+        from console.process.redis_server import start_local_redis
 
         redis_process = start_local_redis(scratch / "redis.sock", scratch / "redis", scratch / "redis.log")
         os.environ["REDIS_URL"] = f"unix://{scratch / 'redis.sock'}?db=0"
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from rq import SimpleWorker
 
-    from console.supervisor import kill_tree, reconciler_argv, worker_argv
+    from console.process.supervisor import kill_tree, reconciler_argv, worker_argv
     from media_jobs.jobs import queues
     from tests.clips import make_clip
     from tests.hardening.conftest import ready_video

@@ -19,9 +19,9 @@ import redis
 from django.core.files import File
 from PIL import Image, ImageSequence
 
-from console.redis_server import find_redis_server, is_reachable
-from console.supervisor import kill_tree as supervisor_kill_tree
-from console.supervisor import reconciler_argv, worker_argv
+from console.process.redis_server import find_redis_server, is_reachable
+from console.process.supervisor import kill_tree as supervisor_kill_tree
+from console.process.supervisor import reconciler_argv, worker_argv
 from media_jobs import services
 from media_jobs.models import AnimatedImage, Event, Task, Video
 from tests.clips import make_clip
@@ -88,7 +88,7 @@ def processes(fault_env: dict[str, str], tmp_path: Path) -> Iterator[Processes]:
 # The run command's supervisor without the web server: it restarts any worker that dies.
 _SUPERVISE = """
 import os, sys
-from console.supervisor import Child, Supervisor, reconciler_argv, worker_argv
+from console.process.supervisor import Child, Supervisor, reconciler_argv, worker_argv
 manage, workers = sys.argv[1], int(sys.argv[2])
 children = [Child(f"worker-{n + 1}", worker_argv(manage)) for n in range(workers)]
 children.append(Child("reconciler", reconciler_argv(manage)))

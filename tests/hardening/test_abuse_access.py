@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 
 pytestmark = pytest.mark.django_db
 

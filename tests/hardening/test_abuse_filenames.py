@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs.models import (
     AnimatedImage,
     AnimatedImageTemplate,

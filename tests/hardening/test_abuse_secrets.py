@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 from rq import SimpleWorker
 
-from console.models import ApiKey, hash_token
+from console.api.models import ApiKey, hash_token
 from media_jobs.jobs import queues
 from media_jobs.models import Delivery, Subscription, Video
 from tests.callbacks.conftest import Receiver, Reply

@@ -21,7 +21,7 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs.models import Video
 from tests.e2e.conftest import database_url
 from tests.hardening.abuse_support import (

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from rq import SimpleWorker
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs.jobs import queues
 from media_jobs.models import Task, Video
 from media_jobs.jobs.reconcile import reconcile

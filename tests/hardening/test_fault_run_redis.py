@@ -20,8 +20,8 @@ import pytest
 import redis
 from django.core.files import File
 
-from console.redis_server import find_redis_server, is_reachable
-from console.supervisor import kill_tree
+from console.process.redis_server import find_redis_server, is_reachable
+from console.process.supervisor import kill_tree
 from media_jobs import services
 from media_jobs.models import AnimatedImageTemplate, Task, Video
 from tests.e2e.conftest import MANAGE, database_url

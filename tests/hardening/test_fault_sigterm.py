@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from console.supervisor import Child, Supervisor, worker_argv
+from console.process.supervisor import Child, Supervisor, worker_argv
 from media_jobs import services
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task
 from tests.e2e.conftest import MANAGE, descendants

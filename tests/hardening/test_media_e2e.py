@@ -14,7 +14,7 @@ import pytest
 from django.core.files import File
 from django.urls import reverse
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs import services
 from media_jobs.encode import ErrorCode
 from media_jobs.models import (

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs.encode import ErrorCode
 from media_jobs.models import AnimatedImageTemplate, Task, Video, Workflow, WorkflowStep
 from tests.api.conftest import ApiClient

@@ -15,8 +15,8 @@ from console.api import imports, serialize
 from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
 from console.api.errors import ApiError
 from console.api.schemas import CoverIn, Error, Page, VideoDetailOut, VideoOut, VideoPatchIn, VideoUrlIn
-from console.forms import probe_upload
-from console.uploads import clean_title
+from console.web.forms import probe_upload
+from console.middleware.uploads import clean_title
 from media_jobs import services
 from media_jobs.encode import EncodeError, ErrorCode
 from media_jobs.models import AnimatedImage, Video, Workflow

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from console.views.common import paginate, query_without_page
+from console.web.views.common import paginate, query_without_page
 from media_jobs.callbacks import (
     redeliver,
     redeliver_failed,

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
-from console.templatetags.sizes import binary_size
+from console.web.templatetags.sizes import binary_size
 from media_jobs import services
 from media_jobs.encode import EncodeError, RenderSpec
 from media_jobs.forms import PARAM_FIELDS, TemplateForm

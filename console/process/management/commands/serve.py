@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from console.env import local_base_url
-from console.redis_server import is_reachable, start_local_redis
-from console.supervisor import Child, Supervisor, quick_worker_argv, reconciler_argv, worker_argv
+from console.process.redis_server import is_reachable, start_local_redis
+from console.process.supervisor import Child, Supervisor, quick_worker_argv, reconciler_argv, worker_argv
 
 
 class Command(BaseCommand):

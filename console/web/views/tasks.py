@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from console.views.common import paginate, query_without_page
+from console.web.views.common import paginate, query_without_page
 from media_jobs import services
 from media_jobs.models import Task, Video
 from media_jobs.retry_rules import retry_refusal

@@ -24,7 +24,7 @@ from django.http import (
 from django.utils.http import content_disposition_header
 from django.views.static import serve
 
-from console.models import ApiKey
+from console.api.models import ApiKey
 from media_jobs.models import Video
 from media_jobs.storage import SIGNATURE_PARAM, valid_media_signature
 

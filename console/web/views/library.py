@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from console.forms import ProcessForm, RenameForm, UploadForm
-from console.views.common import paginate, query_without_page
-from console.views.player import play_url
+from console.web.forms import ProcessForm, RenameForm, UploadForm
+from console.web.views.common import paginate, query_without_page
+from console.web.views.player import play_url
 from media_jobs import services
 from media_jobs.retry_rules import retry_refusal
 from media_jobs.models import AnimatedImage, Task, Video, Workflow

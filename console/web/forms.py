@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from console.uploads import clean_title
+from console.middleware.uploads import clean_title
 from media_jobs import services
 from media_jobs.encode import EncodeError, MediaInfo, probe_isolated
 from media_jobs.models import AnimatedImageTemplate, Video, Workflow

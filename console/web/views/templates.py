@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from console.forms import CopyTemplateForm
+from console.web.forms import CopyTemplateForm
 from media_jobs.forms import TemplateForm
 from media_jobs.models import AnimatedImageTemplate, Workflow
 

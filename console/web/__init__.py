@@ -1,0 +1,1 @@
+"""The HTML console: views, forms and URLs for people in a browser."""
