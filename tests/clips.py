@@ -481,15 +481,18 @@ def alpha_at(width: int, height: int, index: int) -> np.ndarray:
 
 
 def make_alpha_clip(path: str | Path, *, width: int = 96, height: int = 64, fps: int = 10,
-                    seconds: float = 2.0) -> Path:
-    """A VP9 WebM with an alpha channel (yuva420p), as browsers and editors export transparent
-    video: WebM keeps the alpha plane in BlockAdditional side data beside each picture."""
+                    seconds: float = 2.0, codec: str = "libvpx-vp9") -> Path:
+    """A VP9 (or, with `codec="libvpx"`, VP8) WebM with an alpha channel (yuva420p), as browsers
+    and editors export transparent video: WebM keeps the alpha plane in BlockAdditional side data
+    beside each picture."""
     path = Path(path)
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libvpx-vp9", rate=fps)
+        stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuva420p"
         stream.codec_context.thread_count = 1
-        stream.options = {**_codec_options("libvpx-vp9", None), "crf": "10"}
+        # libvpx's VP8 encoder takes alpha only without alternate reference frames.
+        stream.options = ({**_codec_options("libvpx-vp9", None), "crf": "10"} if codec == "libvpx-vp9"
+                          else {"auto-alt-ref": "0", "crf": "10", "b": "1M"})
         for index in range(int(round(seconds * fps))):
             rgba = np.empty((height, width, 4), np.uint8)
             rgba[..., :3] = draw_frame(width, height, index / fps, index, seconds)

@@ -1,4 +1,4 @@
-"""Transparency is kept: a VP9 WebM with alpha, a still range of PNG pictures with alpha and a
+"""Transparency is kept: a VP8 or VP9 WebM with alpha, a still range of PNG pictures with alpha and a
 transparent animated GIF give a WebP with alpha and a GIF whose pixels under alpha 128 are its
 transparent colour, frame by frame."""
 
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.skipif(not has_encoder("libvpx-vp9"), reason="no libvpx
 TRANSPARENT_GIF = Path("/work/shared/media/animated_gif_314x273_transparent_30frames.gif")
 
 
-@pytest.fixture(scope="module")
-def alpha_clip(tmp_path_factory) -> Path:
-    return make_alpha_clip(tmp_path_factory.mktemp("alpha") / "alpha.webm")
+@pytest.fixture(scope="module", params=["libvpx-vp9", "libvpx"])
+def alpha_clip(tmp_path_factory, request) -> Path:
+    return make_alpha_clip(tmp_path_factory.mktemp("alpha") / "alpha.webm", codec=request.param)
 
 
 def _alphas(path: Path) -> list[np.ndarray]:
@@ -36,7 +36,7 @@ def _alphas(path: Path) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("fmt,options", [("webp", {}), ("webp", {"lossless": True}), ("gif", {}),
                                          ("gif", {"palette_mode": "per_frame"})])
-def test_a_vp9_webm_with_alpha_stays_transparent(alpha_clip, tmp_path, fmt, options):
+def test_a_vp8_or_vp9_webm_with_alpha_stays_transparent(alpha_clip, tmp_path, fmt, options):
     out = tmp_path / f"out.{fmt}"
     result = render(alpha_clip, RenderSpec(format=fmt, fps=10, duration=2.0, **options), out)
     alphas = _alphas(out)
