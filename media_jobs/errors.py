@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_STORAGE = "InsufficientStorage"
     # Fetching a source from a URL (Tencent's SourceFileError.DownloadNotAccessible).
     DOWNLOAD_FAILED = "DownloadFailed"
+    # An output of a task the operator aborted
+    ABORTED = "Aborted"
     # The library's state
     RESOURCE_NOT_FOUND = "ResourceNotFound"
     CONFLICT = "Conflict"

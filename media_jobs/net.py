@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.errors import ErrorCode, LoopdeckError
 
 MAX_REDIRECTS = 5
 MAX_URL_LENGTH = 2048
@@ -85,8 +85,8 @@ def literal_address(host: str) -> Address | None:
         return None
 
 
-def _refuse(message: str) -> EncodeError:
-    return EncodeError(ErrorCode.INVALID_PARAMETER, message, field="url")
+def _refuse(message: str) -> LoopdeckError:
+    return LoopdeckError(ErrorCode.INVALID_PARAMETER, message, field="url")
 
 
 def resolve(host: str, port: int) -> list[Address]:
@@ -122,7 +122,7 @@ class Target:
 def parse_url(url: str) -> Target:
     """Split and check the form of a URL (http or https, a host, no credentials)."""
     if not isinstance(url, str) or not url.strip():
-        raise EncodeError(ErrorCode.MISSING_PARAMETER, "a URL is required", field="url")
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "a URL is required", field="url")
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
         raise _refuse(f"the URL is longer than {MAX_URL_LENGTH} characters")
@@ -183,17 +183,17 @@ class Response:
     def iter_bytes(self) -> Iterator[bytes]:
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise EncodeError(ErrorCode.RESOURCE_LIMIT_EXCEEDED,
+            raise LoopdeckError(ErrorCode.RESOURCE_LIMIT_EXCEEDED,
                               f"the file is larger than the {self.max_bytes} byte limit", field="url")
         while True:
             if time.monotonic() > self.deadline:
-                raise EncodeError(ErrorCode.DOWNLOAD_FAILED, "the download took too long", field="url")
+                raise LoopdeckError(ErrorCode.DOWNLOAD_FAILED, "the download took too long", field="url")
             chunk = self.raw.read(_CHUNK)
             if not chunk:
                 return
             self.read_bytes += len(chunk)
             if self.read_bytes > self.max_bytes:
-                raise EncodeError(ErrorCode.RESOURCE_LIMIT_EXCEEDED,
+                raise LoopdeckError(ErrorCode.RESOURCE_LIMIT_EXCEEDED,
                                   f"the file is larger than the {self.max_bytes} byte limit", field="url")
             yield chunk
 
@@ -222,12 +222,12 @@ def _request(target: Target, method: str, body: bytes | None, headers: dict[str,
     try:
         conn.request(method, target.path, body=body, headers={"User-Agent": "Loopdeck", **headers})
         return conn, conn.getresponse()
-    except EncodeError:
+    except LoopdeckError:
         conn.close()
         raise
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
         conn.close()
-        raise EncodeError(ErrorCode.DOWNLOAD_FAILED, f"cannot reach {target.host}: {exc}", field="url") from exc
+        raise LoopdeckError(ErrorCode.DOWNLOAD_FAILED, f"cannot reach {target.host}: {exc}", field="url") from exc
 
 
 def open_url(url: str, timeout: float, max_bytes: int, method: str = "GET", body: bytes | None = None,
@@ -249,7 +249,7 @@ def open_url(url: str, timeout: float, max_bytes: int, method: str = "GET", body
         url = urljoin(url, location)
         if raw.status == 303 or (raw.status in (301, 302) and method == "POST"):
             method, body = "GET", None
-    raise EncodeError(ErrorCode.DOWNLOAD_FAILED, f"more than {MAX_REDIRECTS} redirects", field="url")
+    raise LoopdeckError(ErrorCode.DOWNLOAD_FAILED, f"more than {MAX_REDIRECTS} redirects", field="url")
 
 
 def download(url: str, dest: Path, max_bytes: int, timeout: float, total_timeout: float | None = None) -> int:
@@ -259,7 +259,7 @@ def download(url: str, dest: Path, max_bytes: int, timeout: float, total_timeout
     partial = dest.with_name(f".partial-{dest.name}")
     with open_url(url, timeout, max_bytes, total_timeout=total_timeout) as response:
         if not 200 <= response.status < 300:
-            raise EncodeError(ErrorCode.DOWNLOAD_FAILED, f"the server answered HTTP {response.status}", field="url")
+            raise LoopdeckError(ErrorCode.DOWNLOAD_FAILED, f"the server answered HTTP {response.status}", field="url")
         try:
             with partial.open("wb") as handle:
                 for chunk in response.iter_bytes():
@@ -267,7 +267,7 @@ def download(url: str, dest: Path, max_bytes: int, timeout: float, total_timeout
             os.replace(partial, dest)
         except (OSError, http.client.HTTPException) as exc:
             partial.unlink(missing_ok=True)
-            raise EncodeError(ErrorCode.DOWNLOAD_FAILED, f"the download broke off: {exc}", field="url") from exc
+            raise LoopdeckError(ErrorCode.DOWNLOAD_FAILED, f"the download broke off: {exc}", field="url") from exc
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from media_jobs import services
+from media_jobs.jobs import queues
 from media_jobs.models import AnimatedImage, Task, Video
 
 _LIVE = (AnimatedImage.Status.WAITING, AnimatedImage.Status.PROCESSING, AnimatedImage.Status.SUCCESS)
@@ -42,5 +42,5 @@ def request_gif_twin(image: AnimatedImage) -> AnimatedImage:
         template_name=f"{image.template_name} (GIF fallback)"[:64], params=params,
         start_time_offset=image.start_offset, end_time_offset=image.end_offset,
     )
-    services.enqueue_render(twin)
+    queues.enqueue_render_of(twin)
     return twin

@@ -17,7 +17,8 @@ from console.api.routers import (
     videos,
     workflows,
 )
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.encode import EncodeError
+from media_jobs.errors import ErrorCode, LoopdeckError
 
 DESCRIPTION = """\
 Everything the Loopdeck console does, for programs: templates, workflows, videos, tasks,
@@ -66,6 +67,12 @@ api.add_router("/events", events.router)
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return error_response(request, exc)
+
+
+@api.exception_handler(LoopdeckError)
+def _command_error(request: HttpRequest, exc: LoopdeckError) -> HttpResponse:
+    """Every command's refusal, translated once: the code's status, the field it concerns."""
+    return error_response(request, ApiError.from_encode(exc))
 
 
 @api.exception_handler(EncodeError)

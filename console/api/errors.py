@@ -9,11 +9,12 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, JsonResponse
 
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.errors import ErrorCode, LoopdeckError
 
 log = logging.getLogger("console.api")
 
 STATUS = {
+    ErrorCode.INSUFFICIENT_STORAGE: 507,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.OPERATION_DENIED: 403,
     ErrorCode.RESOURCE_NOT_FOUND: 404,
@@ -38,8 +39,8 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     @classmethod
-    def from_encode(cls, exc: EncodeError, field: str | None = None) -> "ApiError":
-        """The core's error, its message prefixed with the field it concerns."""
+    def from_encode(cls, exc: LoopdeckError, field: str | None = None) -> "ApiError":
+        """A command's (or the encode core's) error, its message prefixed with the field it concerns."""
         field = field or exc.field
         message = f"{field}: {exc.message}" if field and not exc.message.startswith(f"{field}:") else exc.message
         return cls(exc.code, message, field)

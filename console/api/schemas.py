@@ -1,7 +1,7 @@
 """Request and response bodies of the API (pydantic, so the OpenAPI document comes from them).
 
 Request schemas only check types: the ranges and cross-field rules are enforced by the same
-routines the console uses (TemplateForm, RenderSpec, services), so a rule gives one message.
+routines the console uses (TemplateForm, RenderSpec, the commands), so a rule gives one message.
 """
 
 from __future__ import annotations

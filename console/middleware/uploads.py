@@ -116,11 +116,3 @@ class SizeLimitUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
-
-
-def clean_title(text: str) -> str:
-    """A title as typed or taken from a file name, without the characters that can disguise it:
-    controls (NUL included, which PostgreSQL cannot store) and invisible format characters such
-    as the right-to-left override U+202E. Other whitespace becomes a plain space."""
-    kept = "".join(c if c.isprintable() else (" " if c.isspace() else "") for c in text)
-    return " ".join(kept.split())

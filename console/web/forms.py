@@ -4,30 +4,16 @@ media_jobs.forms.TemplateForm (shared with the API)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from console.middleware.uploads import clean_title
-from media_jobs import services
-from media_jobs.encode import EncodeError, MediaInfo, probe_isolated
+from media_jobs.commands import tasks as task_commands
+from media_jobs.commands import videos as video_commands
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import AnimatedImageTemplate, Video, Workflow
-
-
-def probe_upload(upload: UploadedFile) -> MediaInfo:
-    """Probe an uploaded file where it lies (Django spools large uploads to a temporary file)."""
-    if hasattr(upload, "temporary_file_path"):
-        return probe_isolated(upload.temporary_file_path(), timeout=settings.PROBE_TIMEOUT)
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name or "").suffix[:8]) as tmp:
-        for chunk in upload.chunks():
-            tmp.write(chunk)
-        tmp.flush()
-        upload.seek(0)
-        return probe_isolated(tmp.name, timeout=settings.PROBE_TIMEOUT)
 
 
 class UploadForm(forms.Form):
@@ -45,19 +31,18 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["file"]
-        if upload.size and upload.size > settings.MAX_UPLOAD_SIZE:
-            raise forms.ValidationError(
-                f"The file is larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MiB limit.",
-                code="FileTooLarge",
-            )
         try:
-            self.media_info = probe_upload(upload)
-        except EncodeError as exc:
-            raise forms.ValidationError(f"{exc.code}: {exc.message}", code=str(exc.code)) from exc
+            self.media_info = video_commands.check_upload(upload)
+        except LoopdeckError as exc:
+            message = exc.message if exc.code == "FileTooLarge" else f"{exc.code}: {exc.message}"
+            raise forms.ValidationError(message[:1].upper() + message[1:], code=str(exc.code)) from exc
         return upload
 
     def clean_title(self) -> str:
-        return clean_title(self.cleaned_data["title"])
+        try:
+            return video_commands.clean_title(self.cleaned_data["title"], required=False)
+        except LoopdeckError as exc:
+            raise forms.ValidationError(exc.message, code=str(exc.code)) from exc
 
 
 class TemplateChoiceField(forms.ModelMultipleChoiceField):
@@ -93,17 +78,10 @@ class ProcessForm(forms.Form):
             self.add_error("workflow", "Choose templates or a workflow, not both.")
             return cleaned
         if workflow:
-            self.steps = services.steps_for_workflow(workflow)
+            self.steps = task_commands.steps_for_workflow(workflow)
         else:
             start, end = cleaned.get("start_time_offset"), cleaned.get("end_time_offset")
-            self.steps = [services.StepRequest(t, start, end) for t in templates]
-        for step in self.steps:
-            try:
-                services.check_step(step, self.video)
-            except EncodeError as exc:
-                field = exc.field if exc.field in self.fields else None
-                self.add_error(field, f"{step.template.name}: {exc.message}")
-                break
+            self.steps = [task_commands.StepRequest(t, start, end) for t in templates]
         return cleaned
 
 
@@ -118,22 +96,13 @@ class WorkflowForm(forms.Form):
         self.instance = instance
         self.step_rows: list[dict[str, Any]] = []
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        clash = Workflow.objects.filter(name=name)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError("A workflow with this name already exists.")
-        return name
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         definitions = self.data.getlist("step_template") if hasattr(self.data, "getlist") else []
         starts = self.data.getlist("step_start") if hasattr(self.data, "getlist") else []
         ends = self.data.getlist("step_end") if hasattr(self.data, "getlist") else []
         templates = AnimatedImageTemplate.objects.in_bulk([d for d in definitions if d.isdigit()], field_name="definition")
-        self.steps: list[services.StepRequest] = []
+        self.steps: list[task_commands.StepRequest] = []
         for index, definition in enumerate(definitions):
             row = {"template": definition, "start": _at(starts, index), "end": _at(ends, index), "error": ""}
             self.step_rows.append(row)
@@ -148,8 +117,8 @@ class WorkflowForm(forms.Form):
             if template is None:
                 row["error"] = "Choose a template."
                 continue
-            step = services.StepRequest(template, start, end)
-            problems = services.output_spec(step).errors()
+            step = task_commands.StepRequest(template, start, end)
+            problems = task_commands.output_spec(step).errors()
             if problems:
                 field, message = next(iter(problems.items()))
                 row["error"] = f"{field.replace('_', ' ')} {message}."
@@ -157,8 +126,6 @@ class WorkflowForm(forms.Form):
             self.steps.append(step)
         if any(row["error"] for row in self.step_rows):
             self.add_error(None, "Fix the steps marked below.")
-        elif not self.steps:
-            self.add_error(None, "Add at least one step.")
         return cleaned
 
 
@@ -176,9 +143,3 @@ class RenameForm(forms.Form):
 
 class CopyTemplateForm(forms.Form):
     name = forms.CharField(max_length=64, label="Name of the copy")
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if AnimatedImageTemplate.objects.filter(name=name).exists():
-            raise forms.ValidationError("A template with this name already exists.")
-        return name

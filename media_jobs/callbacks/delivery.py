@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from media_jobs import net
 from media_jobs.callbacks import schedule, signing
-from media_jobs.encode import EncodeError
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import Delivery, DeliveryAttempt, Subscription
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answ
                 answer.excerpt = response.raw.read(EXCERPT_BYTES).decode("utf-8", "replace")
             except (OSError, http.client.HTTPException) as exc:
                 answer.excerpt = f"(the body could not be read: {exc})"
-    except EncodeError as exc:
+    except LoopdeckError as exc:
         answer.error = exc.message
     if answer.latency_ms is None:
         answer.latency_ms = int((time.monotonic() - started) * 1000)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from media_jobs import net
 from media_jobs.callbacks import signing
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.errors import ErrorCode, LoopdeckError
 from media_jobs.models import Event, Subscription
 
 Kind = Event.Kind
@@ -27,17 +27,17 @@ FLAG_KINDS = {"on_upload": Kind.UPLOAD, "on_output": Kind.OUTPUT, "on_task_finis
 
 
 def check_subscription(url: str | None, shape: str, flags: dict[str, bool]) -> None:
-    """Raise EncodeError (with `field`) unless the URL is safe and the shape carries a chosen
+    """Raise LoopdeckError (with `field`) unless the URL is safe and the shape carries a chosen
     event. A URL of None is not checked (it is not changing)."""
     if shape not in SHAPE_KINDS:
-        raise EncodeError(ErrorCode.INVALID_PARAMETER, f"the payload shape must be one of {', '.join(SHAPE_KINDS)}",
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, f"the payload shape must be one of {', '.join(SHAPE_KINDS)}",
                           field="shape")
     if url is not None:
         net.check_url(url)
     chosen = {FLAG_KINDS[name] for name, on in flags.items() if on}
     if not chosen & SHAPE_KINDS[shape]:
         names = ", ".join(Kind(k).label.lower() for k in sorted(SHAPE_KINDS[shape]))
-        raise EncodeError(ErrorCode.INVALID_PARAMETER,
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER,
                           f"choose at least one event the {Shape(shape).label} shape carries: {names}",
                           field="events")
 

@@ -12,8 +12,13 @@ from django.conf import settings
 from django.core.files import File
 from django.db import close_old_connections, transaction
 
-from media_jobs import net, services
+from media_jobs import net
+
+from media_jobs.commands import videos as video_commands
+
+from media_jobs.jobs import queues
 from media_jobs.encode import EncodeError, ErrorCode, probe_isolated
+from media_jobs.errors import LoopdeckError
 from media_jobs.jobs import scratch
 from media_jobs.models import Video
 from media_jobs.models.videos import safe_extension
@@ -35,17 +40,17 @@ def fetch_video(video_pk: int, url: str) -> str:
             info = probe_isolated(dest, timeout=settings.PROBE_TIMEOUT)
             with dest.open("rb") as handle:
                 video.file.save(video.original_filename or dest.name, File(handle), save=False)
-        except EncodeError as exc:
-            services.fail_video(video, exc.code, exc.message)
+        except (EncodeError, LoopdeckError) as exc:
+            video_commands.fail_video(video, exc.code, exc.message)
             return Video.Status.FAILED
         except Exception as exc:  # noqa: BLE001 - anything else is ours, reported on the video
             log.exception("fetching video %s from its URL failed", video.pk)
-            services.fail_video(video, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+            video_commands.fail_video(video, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
             return Video.Status.FAILED
     with transaction.atomic():
         video.apply_probe(info)
         video.size = info.size
         video.save(update_fields=["file", "size", "metadata", "container", "duration", "width", "height",
                                   "rotate", "bitrate", "updated_at"])
-        services.enqueue_prepare(video)
+        queues.enqueue_prepare_of(video)
     return Video.Status.PROCESSING

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import close_old_connections, transaction
 
-from media_jobs import services
+from media_jobs.commands import videos as video_commands
 from media_jobs.encode import EncodeError, ErrorCode, probe_isolated, snapshot_isolated
 from media_jobs.jobs import queues, scratch
 from media_jobs.jobs.common import current_job_id, local_copy
@@ -29,7 +29,7 @@ def prepare_video(video_pk: int) -> str:
     if not video.file:
         # Only an import from a URL has no file yet; the reconciler sends it here once its
         # download job is gone (lost with Redis, or its worker died).
-        services.fail_video(video, ErrorCode.DOWNLOAD_FAILED,
+        video_commands.fail_video(video, ErrorCode.DOWNLOAD_FAILED,
                             "the download from the URL was interrupted before it finished; import it again")
         return Video.Status.FAILED
     try:
@@ -42,17 +42,17 @@ def prepare_video(video_pk: int) -> str:
                 video.cover_image.save("cover.jpg", File(handle), save=False)
     except EncodeError as exc:
         if exc.permanent or retries_left == 0:
-            services.fail_video(video, exc.code, exc.message)
+            video_commands.fail_video(video, exc.code, exc.message)
             return video.status
         raise
     except Exception as exc:  # noqa: BLE001 - transient until retries run out
         if retries_left == 0:
-            services.fail_video(video, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+            video_commands.fail_video(video, ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
             return video.status
         raise
     with transaction.atomic():
         video.mark_ready()
         for image in AnimatedImage.objects.filter(video=video, status=AnimatedImage.Status.WAITING):
-            services.enqueue_render(image)
+            queues.enqueue_render_of(image)
         queues.enqueue_proxy(video.pk)  # after READY and the renders; never holds READY back
     return video.status

@@ -9,14 +9,20 @@ task or upload must not then fail with a 500 (and tempt the client to submit it 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_rq
 from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+if TYPE_CHECKING:
+    from media_jobs.models import AnimatedImage, Video
 
 log = logging.getLogger(__name__)
 
@@ -93,3 +99,52 @@ def enqueue_delivery(delivery_pk: int, job_id: str, at: datetime | None = None) 
         _after_commit(CALLBACKS, "enqueue", "media_jobs.jobs.deliver.deliver", delivery_pk, **options)
     else:
         _after_commit(CALLBACKS, "enqueue_at", at, "media_jobs.jobs.deliver.deliver", delivery_pk, **options)
+
+
+def enqueue_render_of(image: "AnimatedImage") -> str:
+    """Queue a render of this image once the surrounding transaction commits."""
+    from media_jobs.models import AnimatedImage
+
+    job_id = f"render-{image.public_id}-{uuid.uuid4().hex[:8]}"
+    AnimatedImage.objects.filter(pk=image.pk).update(rq_job_id=job_id)
+    image.rq_job_id = job_id
+    enqueue_render(image.pk, job_id)
+    return job_id
+
+
+def enqueue_prepare_of(video: "Video") -> str:
+    """Queue probing and cover extraction once the surrounding transaction commits."""
+    from media_jobs.models import Video
+
+    job_id = f"prepare-{video.public_id}-{uuid.uuid4().hex[:8]}"
+    Video.objects.filter(pk=video.pk).update(prepare_job_id=job_id)
+    video.prepare_job_id = job_id
+    enqueue_prepare(video.pk, job_id)
+    return job_id
+
+
+def cancel(job_ids: list[str]) -> None:
+    """Take queued jobs off their queues (best effort: without Redis, a job that runs later finds
+    its row final and does nothing)."""
+    try:
+        connection = get_queue(ENCODE).connection
+        for job_id in job_ids:
+            if job_id:
+                try:
+                    Job.fetch(job_id, connection=connection).cancel()
+                except NoSuchJobError:
+                    pass
+    except RedisError as exc:
+        log.warning("Redis unavailable, queued jobs %s not cancelled: %s", job_ids, exc)
+
+
+def enqueue_fetch_of(video: "Video", url: str) -> str:
+    """Queue the download of a video imported from a URL once the transaction commits. The
+    reconciler watches prepare_job_id: while the download runs, the video is not "stuck"."""
+    from media_jobs.models import Video
+
+    job_id = f"fetch-{video.public_id}-{uuid.uuid4().hex[:8]}"
+    Video.objects.filter(pk=video.pk).update(prepare_job_id=job_id)
+    video.prepare_job_id = job_id
+    enqueue_fetch(video.pk, url, job_id)
+    return job_id

@@ -24,7 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from media_jobs import services
+from media_jobs.commands import videos as video_commands
 from media_jobs.jobs import queues, scratch
 from media_jobs.callbacks import schedule as callback_schedule
 from media_jobs.encode import ErrorCode
@@ -150,7 +150,7 @@ def _requeue_or_fail(image: AnimatedImage, report: Report, why: str) -> None:
             report.failed.append(image.pk)
         else:
             AnimatedImage.objects.filter(pk=image.pk).update(status=AnimatedImage.Status.WAITING, progress=0)
-            services.enqueue_render(image)
+            queues.enqueue_render_of(image)
             report.requeued.append(image.pk)
     image.task.refresh_status()
 
@@ -165,10 +165,10 @@ def _stuck_videos(report: Report) -> None:
             if video.status != Video.Status.PROCESSING:
                 continue
             if video.prepare_attempts >= settings.MAX_RENDER_ATTEMPTS:
-                services.fail_video(video, ErrorCode.WORKER_LOST, "preparing the video failed repeatedly")
+                video_commands.fail_video(video, ErrorCode.WORKER_LOST, "preparing the video failed repeatedly")
                 report.videos_failed.append(video.pk)
             else:
-                services.enqueue_prepare(video)
+                queues.enqueue_prepare_of(video)
                 report.videos_requeued.append(video.pk)
 
 

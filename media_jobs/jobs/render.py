@@ -15,7 +15,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
-from media_jobs import services
+from media_jobs.jobs import queues
 from media_jobs.encode import EncodeError, ErrorCode, RenderResult, render_isolated
 from media_jobs.jobs import scratch
 from media_jobs.jobs.common import current_job_id, drop_connection, local_copy, riding_out
@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 # later: space rarely comes back that soon, and each retry would render again only to fail. The
 # operator frees space and retries the output (console or API).
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class RenderStopped(Exception):
+    """The row stopped being this render's while it ran: its result is not wanted."""
 
 
 class Heartbeat:
@@ -45,6 +49,11 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="loopdeck-heartbeat", daemon=True)
 
     def update(self, fraction: float) -> None:
+        """The child's progress. Once a beat finds the row no longer ours (the task was aborted,
+        or another worker took the image over), the render stops here: raising out of the relay
+        kills the child."""
+        if self.lost:
+            raise RenderStopped(f"animated image {self.image.pk} is no longer this render's")
         self.progress = int(max(0.0, min(1.0, fraction)) * 99)  # 100 only once stored
 
     def _run(self) -> None:
@@ -112,7 +121,7 @@ def _put_back(image: AnimatedImage, job_id: str, note: str) -> None:
     def put_back() -> None:
         with transaction.atomic():
             if image.release(job_id, note, refund_attempt=True):
-                services.enqueue_render(image)
+                queues.enqueue_render_of(image)
 
     riding_out(put_back, "re-queueing a stopped render")
 
@@ -175,10 +184,14 @@ def _render(image: AnimatedImage, job_id: str) -> None:
     with scratch.scratch_folder("loopdeck-render-") as tmp, local_copy(video.file, tmp) as source:
         out = Path(tmp) / f"out.{image.params.get('format', 'gif')}"
         with Heartbeat(image, job_id) as beat:
-            result = render_isolated(
-                source, image.spec(), out, progress=beat.update,
-                timeout=settings.RENDER_TIMEOUT, memory_limit_mb=settings.RENDER_MEMORY_LIMIT_MB,
-            )
+            try:
+                result = render_isolated(
+                    source, image.spec(), out, progress=beat.update,
+                    timeout=settings.RENDER_TIMEOUT, memory_limit_mb=settings.RENDER_MEMORY_LIMIT_MB,
+                )
+            except RenderStopped as stopped:
+                log.info("stopped rendering: %s", stopped)
+                return
         if not riding_out(image.owned_by(job_id).exists, "checking the claim"):
             log.warning("animated image %s was taken over while rendering; dropping this result", image.pk)
             return

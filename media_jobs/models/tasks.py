@@ -106,26 +106,6 @@ class Task(models.Model):
         announce(Event.Kind.TASK_FINISH, self.video, task=self)
         return True
 
-    @transaction.atomic
-    def abort(self) -> bool:
-        """Abort a task that has not started. Returns False when it is already under way."""
-        task = Task.objects.select_for_update().get(pk=self.pk)
-        if task.status != self.Status.WAITING:
-            return False
-        aborted = list(task.outputs.filter(status=AnimatedImage.Status.WAITING).values_list("pk", flat=True))
-        task.outputs.filter(status=AnimatedImage.Status.WAITING).update(
-            status=AnimatedImage.Status.FAIL, error_code="Aborted", error_message="aborted before it started",
-            finished_at=timezone.now(),
-        )
-        task.status = self.Status.ABORTED
-        task.finished_at = timezone.now()
-        task.save(update_fields=["status", "finished_at"])
-        self.refresh_from_db()
-        for image in AnimatedImage.objects.filter(pk__in=aborted).select_related("video").order_by("position"):
-            announce(Event.Kind.OUTPUT, image.video, task=self, image=image)
-        announce(Event.Kind.TASK_FINISH, self.video, task=self)
-        return True
-
 
 class AnimatedImage(models.Model):
     """One output of a task, with the template parameters copied at submission.

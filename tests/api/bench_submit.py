@@ -38,7 +38,7 @@ def main() -> int:
     from django.test import Client
 
     from console.api.models import ApiKey
-    from media_jobs import services
+    from media_jobs.commands import videos as video_commands
     from media_jobs.encode import probe
     from media_jobs.models import AnimatedImageTemplate
     from tests.clips import make_clip
@@ -50,7 +50,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     clip = make_clip(work / "clip.mp4", seconds=3.0, fps=30)
     with clip.open("rb") as handle:
-        video = services.create_video(File(handle, name=clip.name), "bench", info=probe(clip))
+        video = video_commands.create_video(File(handle, name=clip.name), "bench", info=probe(clip))
     template = AnimatedImageTemplate.objects.create(name="bench gif", width=160)
     token = ApiKey.issue("bench")[1]
     client = Client(headers={"Authorization": f"Bearer {token}"})

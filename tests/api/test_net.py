@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 from media_jobs import net
-from media_jobs.encode import EncodeError
+from media_jobs.errors import LoopdeckError
 
 REFUSED = [
     "http://127.0.0.1/", "http://localhost:8000/x", "http://0x7f000001/", "http://2130706433/",
@@ -40,7 +40,7 @@ def strict(settings) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("url", REFUSED)
 def test_non_public_addresses_are_refused_in_every_spelling(url: str, strict: None) -> None:
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         net.check_url(url)
     assert caught.value.code == "InvalidParameter" and caught.value.field == "url"
     assert "non-public" in caught.value.message
@@ -48,7 +48,7 @@ def test_non_public_addresses_are_refused_in_every_spelling(url: str, strict: No
 
 @pytest.mark.parametrize("url", MALFORMED)
 def test_other_schemes_credentials_and_malformed_urls_are_refused(url: str, strict: None) -> None:
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         net.check_url(url)
     assert caught.value.code == "InvalidParameter"
 
@@ -64,7 +64,7 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(strict: None, monk
                 (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port))]
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
-    with pytest.raises(EncodeError, match="10.0.0.5"):
+    with pytest.raises(LoopdeckError, match="10.0.0.5"):
         net.check_url("http://mixed.example/")
 
 
@@ -103,10 +103,10 @@ def test_download_writes_the_whole_file_only(server, dl: Path, settings) -> None
     routes["/gone"] = (404, {}, b"no")
     assert net.download(f"{base}/ok.bin", dl / "ok.bin", max_bytes=10**6, timeout=5) == 300_000
     assert (dl / "ok.bin").read_bytes() == b"x" * 300_000
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         net.download(f"{base}/big.bin", dl / "big.bin", max_bytes=1000, timeout=5)
     assert caught.value.code == "ResourceLimitExceeded"
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         net.download(f"{base}/gone", dl / "gone", max_bytes=1000, timeout=5)
     assert caught.value.code == "DownloadFailed" and "404" in caught.value.message
     assert sorted(p.name for p in dl.iterdir()) == ["ok.bin"]
@@ -115,7 +115,7 @@ def test_download_writes_the_whole_file_only(server, dl: Path, settings) -> None
 def test_loopback_is_refused_at_connect_time_without_the_setting(server, dl: Path, strict: None) -> None:  # noqa: ANN001
     base, routes = server
     routes["/ok.bin"] = (200, {}, b"data")
-    with pytest.raises(EncodeError, match="non-public"):
+    with pytest.raises(LoopdeckError, match="non-public"):
         net.download(f"{base}/ok.bin", dl / "ok.bin", max_bytes=100, timeout=5)
     assert not list(dl.iterdir())
 
@@ -132,9 +132,9 @@ def test_every_redirect_is_checked_again(server, dl: Path, strict: None, monkeyp
     routes["/loop"] = (302, {"Location": "/loop"}, b"")
     assert net.download(f"{base}/hop", dl / "a", max_bytes=100, timeout=5) == 7
     for path in ("/to-metadata", "/to-other-loopback"):
-        with pytest.raises(EncodeError, match="non-public"):
+        with pytest.raises(LoopdeckError, match="non-public"):
             net.download(f"{base}{path}", dl / "b", max_bytes=100, timeout=5)
-    with pytest.raises(EncodeError, match="redirects"):
+    with pytest.raises(LoopdeckError, match="redirects"):
         net.download(f"{base}/loop", dl / "c", max_bytes=100, timeout=5)
     assert sorted(p.name for p in dl.iterdir()) == ["a"]
 
@@ -150,5 +150,5 @@ def test_an_answer_that_changes_between_check_and_connect_is_refused(server, str
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     net.check_url(f"http://rebind.example:{port}/")
-    with pytest.raises(EncodeError, match="non-public"):
+    with pytest.raises(LoopdeckError, match="non-public"):
         net.open_url(f"http://rebind.example:{port}/", timeout=5, max_bytes=100)

@@ -10,7 +10,9 @@ import pytest
 from django.core.files import File
 from django.db import transaction
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
+
+from media_jobs.commands import videos as video_commands
 from media_jobs.jobs import queues
 from media_jobs.callbacks import save_subscription, signing
 from media_jobs.models import (
@@ -42,7 +44,7 @@ def mixed_workflow() -> Workflow:
 
 def upload(path: Path, workflow: Workflow | None = None) -> Video:
     with path.open("rb") as handle:
-        return services.create_video(File(handle, name=path.name), "Animal World", workflow)
+        return video_commands.create_video(File(handle, name=path.name), "Animal World", workflow)
 
 
 def fetch(client, url: str) -> bytes:
@@ -117,7 +119,7 @@ def test_every_state_change_when_asked(small_clip, callback_settings, receiver, 
     video = upload(small_clip)
     run_worker()
     template = AnimatedImageTemplate.objects.get(definition=20002)
-    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(template)])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(template)])
     run_worker()
 
     states = [r.json["ProcedureStateChangeEvent"]["Status"] for r in rx.received]

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from media_jobs.callbacks import confirm_events, pull_events, save_subscription
-from media_jobs.encode import EncodeError
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import Delivery, Event, Subscription, Video
 from media_jobs.jobs.reconcile import reconcile
 from tests.callbacks.conftest import failed_upload
@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def aborted_task(video: Video) -> None:
     """A task aborted before it started: its task-finished event enters the queue."""
-    from media_jobs import services
+    from media_jobs.commands import tasks as task_commands
     from media_jobs.models import AnimatedImageTemplate
 
     template = AnimatedImageTemplate.objects.get(definition=20002)
-    services.submit_task(video, [services.StepRequest(template)], check_range=False).abort()
+    task_commands.abort_task(task_commands.submit_task(video, [task_commands.StepRequest(template)], check_range=False))
 
 
 def test_unconfirmed_events_come_back_confirmed_ones_do_not(callback_settings):
@@ -126,16 +126,16 @@ def test_at_most_sixteen_per_pull(callback_settings):
 
 @pytest.mark.parametrize("kwargs", [{"max_events": 17}, {"max_events": 0}, {"wait_seconds": 6}])
 def test_bad_pull_arguments_are_named_errors(kwargs):
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         pull_events(**kwargs)
     assert caught.value.code == "InvalidParameter"
 
 
 def test_bad_confirm_arguments_are_named_errors(db):
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         confirm_events([])
     assert caught.value.code == "MissingParameter"
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         confirm_events([f"h{n}" for n in range(17)])
     assert caught.value.code == "InvalidParameter"
     assert confirm_events(["never-given"]).invalid == ["never-given"]

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from media_jobs.callbacks import save_subscription
-from media_jobs.encode import EncodeError
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import Delivery, DeliveryAttempt, Subscription
 from tests.callbacks.conftest import Reply, failed_upload
 
@@ -43,7 +43,7 @@ REFUSED = [
 @pytest.mark.parametrize("url", REFUSED)
 def test_internal_urls_are_refused_when_saved(settings, url):
     settings.ALLOW_PRIVATE_ADDRESSES = False
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         save_subscription(None, name="x", url=url, shape=Subscription.Shape.TENCENT)
     assert caught.value.code == "InvalidParameter" and caught.value.field == "url"
     assert not Subscription.objects.exists()
@@ -51,7 +51,7 @@ def test_internal_urls_are_refused_when_saved(settings, url):
 
 def test_a_name_that_resolves_to_a_private_address_is_refused(settings):
     settings.ALLOW_PRIVATE_ADDRESSES = False
-    with pytest.raises(EncodeError) as caught:
+    with pytest.raises(LoopdeckError) as caught:
         save_subscription(None, name="x", url=f"http://{private_name()}:8080/hook", shape=Subscription.Shape.TENCENT)
     assert "non-public address" in caught.value.message
 

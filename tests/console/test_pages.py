@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow, WorkflowStep
 
 pytestmark = pytest.mark.django_db
@@ -241,8 +241,8 @@ def test_a_failed_output_shows_its_error_and_can_be_retried(admin_client, video,
 def test_the_task_list_filters_and_the_detail_page_retries_and_aborts(admin_client, video):
     other = Video.objects.create(title="Other", file="videos/o/o.mp4", status=Video.Status.READY, duration=5)
     template = AnimatedImageTemplate.objects.get(definition=20000)
-    waiting = services.submit_task(video, [services.StepRequest(template)])
-    services.submit_task(other, [services.StepRequest(template)])
+    waiting = task_commands.submit_task(video, [task_commands.StepRequest(template)])
+    task_commands.submit_task(other, [task_commands.StepRequest(template)])
     listing = admin_client.get(reverse("console-tasks"), {"video": str(video.public_id)}).content.decode()
     assert str(waiting.task_id)[:10] in listing and "Other" not in listing.split("<tbody>")[1]
     assert admin_client.get(reverse("console-tasks"), {"status": "FINISH"}).content.decode().count("<tr>") == 0

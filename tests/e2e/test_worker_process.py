@@ -11,7 +11,9 @@ from django.core.files import File
 from django.urls import reverse
 from PIL import Image, ImageSequence
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
+
+from media_jobs.commands import videos as video_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow, WorkflowStep
 from tests.e2e.conftest import kill_tree, wait_for
 
@@ -48,12 +50,12 @@ def test_a_worker_killed_mid_encode_leaves_no_partial_file_and_the_task_still_fi
     long_clip, start_process, run_worker, media_root
 ):
     with long_clip.open("rb") as handle:
-        video = services.create_video(File(handle, name="long.mp4"), "long")
+        video = video_commands.create_video(File(handle, name="long.mp4"), "long")
     run_worker()  # prepare in-process; the render goes to the worker process
     slow = AnimatedImageTemplate.objects.create(
         name="slow", format="gif", fps=30, palette_mode="per_frame", dither="floyd_steinberg"
     )
-    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(slow)])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(slow)])
     image = task.outputs.get()
 
     worker = start_process("worker")

@@ -35,10 +35,10 @@ def burst_template():  # a model; imported late: Django may not be set up yet
 
 def submit(video, template, count: int) -> tuple[list, float]:
     """Submit `count` one-output tasks as fast as one client can; returns them and the seconds it took."""
-    from media_jobs import services
+    from media_jobs.commands import tasks as task_commands
 
     started = time.monotonic()
-    tasks = [services.submit_task(video, [services.StepRequest(template)]) for _ in range(count)]
+    tasks = [task_commands.submit_task(video, [task_commands.StepRequest(template)]) for _ in range(count)]
     return tasks, time.monotonic() - started
 
 

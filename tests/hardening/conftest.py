@@ -22,7 +22,7 @@ from PIL import Image, ImageSequence
 from console.process.redis_server import find_redis_server, is_reachable
 from console.process.supervisor import kill_tree as supervisor_kill_tree
 from console.process.supervisor import reconciler_argv, worker_argv
-from media_jobs import services
+from media_jobs.commands import videos as video_commands
 from media_jobs.models import AnimatedImage, Event, Task, Video
 from tests.clips import make_clip
 from tests.e2e.conftest import MANAGE, database_url, kill_tree, wait_for
@@ -182,7 +182,7 @@ def slow_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ready_video(path: Path, run_worker: Callable[[], bool], title: str = "fault") -> Video:
     """A library video, prepared in-process (so only renders reach the worker processes)."""
     with path.open("rb") as handle:
-        video = services.create_video(File(handle, name=path.name), title)
+        video = video_commands.create_video(File(handle, name=path.name), title)
     run_worker()
     video.refresh_from_db()
     assert video.status == Video.Status.READY, video.error_message

@@ -15,7 +15,7 @@ import time
 import pytest
 from django.db import connection
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate
 from tests.hardening.conftest import assert_nothing_lost, open_count, poll, ready_video
 
@@ -57,7 +57,7 @@ def test_results_are_recorded_once_the_database_is_back(slow_clip, run_worker, p
     video = ready_video(slow_clip, run_worker, "database away")
     template = AnimatedImageTemplate.objects.create(name="half second", format="gif", fps=15, duration=8,
                                                     palette_mode="per_frame")
-    tasks = [services.submit_task(video, [services.StepRequest(template)]) for _ in range(TASKS)]
+    tasks = [task_commands.submit_task(video, [task_commands.StepRequest(template)]) for _ in range(TASKS)]
     pks = [t.pk for t in tasks]
     for _ in range(2):
         processes.start("worker", HEARTBEAT_STALE_AFTER=STALE_AFTER)

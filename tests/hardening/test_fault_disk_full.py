@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task
 from tests.hardening.conftest import (
     assert_nothing_lost,
@@ -65,14 +65,14 @@ def test_a_full_disk_fails_the_output_with_a_named_error_and_a_retry_succeeds_on
     big = AnimatedImageTemplate.objects.create(name="big", format="gif", fps=15, palette_mode="per_frame")
     worker = processes.start("worker")
 
-    earlier = services.submit_task(video, [services.StepRequest(small)])
+    earlier = task_commands.submit_task(video, [task_commands.StepRequest(small)])
     poll(lambda: finished(earlier), 60, "the first output", processes)
     kept = earlier.outputs.get()
     assert kept.status == AnimatedImage.Status.SUCCESS
     kept_bytes = (small_disk / kept.file.name).read_bytes()
 
     filler = fill(small_disk, LEFT_FREE)
-    task = services.submit_task(video, [services.StepRequest(big)])
+    task = task_commands.submit_task(video, [task_commands.StepRequest(big)])
     submitted = time.monotonic()
     poll(lambda: finished(task), 60, "the output to fail", processes)
     failed_after = time.monotonic() - submitted
@@ -89,7 +89,7 @@ def test_a_full_disk_fails_the_output_with_a_named_error_and_a_retry_succeeds_on
     assert worker.poll() is None, "the worker died"
 
     filler.unlink()
-    services.retry_task(task)
+    task_commands.retry_task(task)
     poll(lambda: finished(task), 60, "the retried output", processes)
     image.refresh_from_db()
     assert image.status == AnimatedImage.Status.SUCCESS, (image.error_code, image.error_message)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.jobs import render as jobs
 from media_jobs.jobs import scratch
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate
@@ -58,7 +58,7 @@ def test_a_render_clears_what_a_killed_render_of_the_same_image_left(tiny_clip, 
                                                                       scratch_dirs, settings):
     video = ready_video(tiny_clip, run_worker, "leftovers")
     template = AnimatedImageTemplate.objects.create(name="gif", format="gif", fps=10)
-    task = services.submit_task(video, [services.StepRequest(template)])
+    task = task_commands.submit_task(video, [task_commands.StepRequest(template)])
     image = task.outputs.get()
     final = media_root / jobs.output_name(image)
     final.parent.mkdir(parents=True)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task
 from tests.e2e.conftest import kill_tree
 from tests.hardening.conftest import poll, ready_video
@@ -27,7 +27,7 @@ def slow_tasks(video, count: int) -> list[Task]:
     slow = AnimatedImageTemplate.objects.create(
         name="slow", format="gif", fps=30, width=320, palette_mode="per_frame", dither="floyd_steinberg"
     )
-    return [services.submit_task(video, [services.StepRequest(slow)]) for _ in range(count)]
+    return [task_commands.submit_task(video, [task_commands.StepRequest(slow)]) for _ in range(count)]
 
 
 def test_a_lost_render_is_requeued_just_after_its_heartbeat_turns_stale(slow_clip, run_worker, processes,

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from rq import SimpleWorker
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.jobs import queues
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video
 from tests.hardening.conftest import assert_nothing_lost, open_count, poll, ready_video
@@ -35,7 +35,7 @@ def test_every_task_finishes_after_redis_restarts_empty_mid_run(private_redis, s
     video = ready_video(slow_clip, run_worker, "redis restart")
     template = AnimatedImageTemplate.objects.create(name="half second", format="gif", fps=15, duration=8,
                                                     palette_mode="per_frame")
-    tasks = [services.submit_task(video, [services.StepRequest(template)]) for _ in range(TASKS)]
+    tasks = [task_commands.submit_task(video, [task_commands.StepRequest(template)]) for _ in range(TASKS)]
     pks = [t.pk for t in tasks]
     run = supervised(workers=2, REDIS_URL=private_redis.url)
 

@@ -22,7 +22,8 @@ from django.core.files import File
 
 from console.process.redis_server import find_redis_server, is_reachable
 from console.process.supervisor import kill_tree
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
+from media_jobs.commands import videos as video_commands
 from media_jobs.models import AnimatedImageTemplate, Task, Video
 from tests.e2e.conftest import MANAGE, database_url
 from tests.hardening.conftest import FAST, assert_nothing_lost, poll
@@ -83,7 +84,7 @@ def run_command(settings, media_root: Path, tmp_path: Path) -> Iterator[Run]:
 def test_the_run_command_restarts_its_redis_and_work_submitted_afterwards_is_done(run_command, tiny_clip, media_root):
     run = run_command
     with tiny_clip.open("rb") as handle:
-        video = services.create_video(File(handle, name=tiny_clip.name), "before the kill")
+        video = video_commands.create_video(File(handle, name=tiny_clip.name), "before the kill")
     poll(lambda: Video.objects.get(pk=video.pk).status == Video.Status.READY, 60, "the upload to be READY")
     first_pid = run.redis_pid()
 
@@ -94,7 +95,7 @@ def test_the_run_command_restarts_its_redis_and_work_submitted_afterwards_is_don
     assert run.redis_pid() != first_pid
 
     template = AnimatedImageTemplate.objects.create(name="after the kill", format="webp", width=64, fps=5, duration=1)
-    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(template)])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(template)])
     submitted = time.monotonic()
     poll(lambda: Task.objects.get(pk=task.pk).status == Task.Status.FINISH, 60,
          f"the render submitted after the restart\n{run.output()[-3000:]}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task
 from tests.e2e.conftest import descendants, kill_tree
 from tests.hardening.conftest import poll, ready_video
@@ -27,7 +27,7 @@ def slow_task(slow_clip, run_worker) -> Task:
     slow = AnimatedImageTemplate.objects.create(
         name="slow", format="gif", fps=30, width=320, palette_mode="per_frame", dither="floyd_steinberg"
     )
-    return services.submit_task(video, [services.StepRequest(slow)])
+    return task_commands.submit_task(video, [task_commands.StepRequest(slow)])
 
 
 def scratch_folders(tmp: Path) -> list[Path]:

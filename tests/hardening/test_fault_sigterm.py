@@ -15,7 +15,7 @@ import time
 import pytest
 
 from console.process.supervisor import Child, Supervisor, worker_argv
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task
 from tests.e2e.conftest import MANAGE, descendants
 from tests.hardening.conftest import assert_nothing_lost, poll, ready_video
@@ -32,7 +32,7 @@ def slow_task(slow_clip, run_worker):
     slow = AnimatedImageTemplate.objects.create(
         name="slow", format="gif", fps=30, width=320, palette_mode="per_frame", dither="floyd_steinberg"
     )
-    return services.submit_task(video, [services.StepRequest(slow)])
+    return task_commands.submit_task(video, [task_commands.StepRequest(slow)])
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_warm_shutdown_finishes_the_render_and_takes_no_new_job(tiny_video, sl
     os.killpg(worker.pid, signal.SIGTERM)  # what Supervisor.stop sends
     signalled = time.monotonic()
     time.sleep(0.5)
-    queued = services.submit_task(tiny_video, [services.StepRequest(quick)])  # after the stop request
+    queued = task_commands.submit_task(tiny_video, [task_commands.StepRequest(quick)])  # after the stop request
     worker.wait(timeout=60)
     stopped_after = time.monotonic() - signalled
     image = slow_task.outputs.get()

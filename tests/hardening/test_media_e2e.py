@@ -15,7 +15,7 @@ from django.core.files import File
 from django.urls import reverse
 
 from console.api.models import ApiKey
-from media_jobs import services
+from media_jobs.commands import videos as video_commands
 from media_jobs.encode import ErrorCode
 from media_jobs.models import (
     AnimatedImage,
@@ -135,7 +135,7 @@ def test_hostile_uploads_get_named_errors_and_the_worker_keeps_going(
     created = {}
     for item in hostile:
         with item.path.open("rb") as handle:
-            video = services.create_video(File(handle, name=item.path.name), item.name, workflow)
+            video = video_commands.create_video(File(handle, name=item.path.name), item.name, workflow)
         created[item.name] = (video, time.monotonic())
     uploaded = {f"{n} (uploaded)": (Video.objects.get(public_id=i), t) for n, (i, t) in accepted.items()}
     for label, (video, since) in {**created, **uploaded}.items():

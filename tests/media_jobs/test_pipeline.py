@@ -12,7 +12,9 @@ from django.core.files import File
 from django.utils import timezone
 from PIL import Image, ImageSequence
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
+
+from media_jobs.commands import videos as video_commands
 from media_jobs.jobs import render as jobs
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow, WorkflowStep
 from media_jobs.jobs.reconcile import reconcile
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def upload(path: Path, workflow: Workflow | None = None) -> Video:
     with path.open("rb") as handle:
-        return services.create_video(File(handle, name=path.name), path.stem, workflow)
+        return video_commands.create_video(File(handle, name=path.name), path.stem, workflow)
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def test_running_a_render_twice_leaves_one_output(small_clip, run_worker, media_
     video = upload(small_clip)
     run_worker()
     template = AnimatedImageTemplate.objects.get(definition=20002)
-    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(template)])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(template)])
     run_worker()
     image = task.outputs.get()
     assert image.status == AnimatedImage.Status.SUCCESS
@@ -122,7 +124,7 @@ def test_a_render_whose_worker_died_is_requeued_and_finishes(small_clip, run_wor
     video = upload(small_clip)
     run_worker()
     template = AnimatedImageTemplate.objects.get(definition=20002)
-    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(template)])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(template)])
     image = task.outputs.get()
     # A worker took the job, claimed the row, and died: the row is PROCESSING, no heartbeat since.
     run_worker_job_lost(image)
@@ -148,8 +150,8 @@ def run_worker_job_lost(image: AnimatedImage) -> None:
 def test_a_render_lost_too_often_fails_with_worker_lost(small_clip, run_worker, fast_reconcile, settings):
     video = upload(small_clip)
     run_worker()
-    task = services.submit_task(Video.objects.get(pk=video.pk),
-                                [services.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk),
+                                [task_commands.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
     image = task.outputs.get()
     run_worker_job_lost(image)
     AnimatedImage.objects.filter(pk=image.pk).update(
@@ -165,8 +167,8 @@ def test_a_render_lost_too_often_fails_with_worker_lost(small_clip, run_worker, 
 def test_work_lost_from_redis_is_queued_again(small_clip, run_worker, fast_reconcile, redis_conn):
     video = upload(small_clip)
     run_worker()
-    task = services.submit_task(Video.objects.get(pk=video.pk),
-                                [services.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk),
+                                [task_commands.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
     redis_conn.flushdb()  # Redis restarted without persistence: the queued job is gone
     AnimatedImage.objects.filter(task=task).update(created_at=timezone.now() - timedelta(seconds=5))
     assert len(reconcile().requeued) == 1
@@ -178,13 +180,13 @@ def test_work_lost_from_redis_is_queued_again(small_clip, run_worker, fast_recon
 def test_a_failed_output_can_be_retried(small_clip, run_worker):
     video = upload(small_clip)
     run_worker()
-    task = services.submit_task(Video.objects.get(pk=video.pk),
-                                [services.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk),
+                                [task_commands.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
     image = task.outputs.get()
     image.claim("render-x", stale_after=3)
     image.record_failure("InternalError", "disk hiccup", "render-x")
     task.refresh_status()
-    services.retry_task(Task.objects.get(pk=task.pk))
+    task_commands.retry_task(Task.objects.get(pk=task.pk))
     run_worker()
     image.refresh_from_db()
     task.refresh_from_db()
@@ -198,7 +200,7 @@ def test_progress_reaches_the_row_while_the_render_runs(long_clip, run_worker, s
     run_worker()
     template = AnimatedImageTemplate.objects.create(name="slow", format="gif", fps=30, palette_mode="per_frame",
                                                     dither="floyd_steinberg", duration=12)
-    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(template)])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(template)])
     image = task.outputs.get()
     seen: set[int] = set()
     # The job function itself, in a thread, so this test can watch the row while it runs.
@@ -218,7 +220,7 @@ def test_a_render_over_its_time_limit_fails_with_a_named_error(long_clip, run_wo
     settings.RENDER_TIMEOUT = 1
     slow = AnimatedImageTemplate.objects.create(name="slow", format="gif", fps=30, palette_mode="per_frame",
                                                 dither="floyd_steinberg")
-    task = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(slow)])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(slow)])
     started = time.monotonic()
     run_worker()
     image = task.outputs.get()
@@ -235,8 +237,8 @@ def test_a_transient_storage_failure_is_retried_then_reported(small_clip, run_wo
     run_worker()
     # The folder the output goes to cannot be created: a plain file sits where it should be.
     (media_root / "videos" / str(video.public_id) / "animated").write_text("in the way")
-    task = services.submit_task(Video.objects.get(pk=video.pk),
-                                [services.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk),
+                                [task_commands.StepRequest(AnimatedImageTemplate.objects.get(definition=20002))])
     run_worker()
     image = task.outputs.get()
     assert image.status == AnimatedImage.Status.FAIL and image.error_code == "InternalError"

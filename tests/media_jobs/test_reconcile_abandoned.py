@@ -12,7 +12,9 @@ from rq import Queue, Worker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
+
+from media_jobs.commands import videos as video_commands
 from media_jobs.jobs import queues
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Video
 from media_jobs.jobs.reconcile import reconcile
@@ -23,10 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_render_taken_by_a_worker_that_died_before_claiming_it_runs_again(small_clip, run_worker, fast_reconcile,
                                                                            redis_conn):
     with small_clip.open("rb") as handle:
-        video = services.create_video(File(handle, name="clip.mp4"), "clip")
+        video = video_commands.create_video(File(handle, name="clip.mp4"), "clip")
     run_worker()
     template = AnimatedImageTemplate.objects.get(definition=20002)
-    image = services.submit_task(Video.objects.get(pk=video.pk), [services.StepRequest(template)]).outputs.get()
+    image = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(template)]).outputs.get()
 
     # A worker takes the job and is SIGKILLed before the job starts running: nothing else happens.
     queue = queues.get_queue(queues.ENCODE)

@@ -18,7 +18,8 @@ from PIL import Image, ImageSequence
 
 from console.env import SettingError
 from console.storage_env import storage_from_env
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
+from media_jobs.commands import videos as video_commands
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Video
 from tests.s3server import S3Server, moto_server
 
@@ -124,12 +125,12 @@ def test_the_next_writer_removes_what_a_killed_writer_left(s3, bucket):
 def test_a_video_rendered_through_the_bucket_leaves_nothing_on_local_disk(s3, bucket, small_clip, run_worker,
                                                                           media_root, settings):
     with small_clip.open("rb") as handle:
-        video = services.create_video(File(handle, name="clip.mp4"), "clip")
+        video = video_commands.create_video(File(handle, name="clip.mp4"), "clip")
     run_worker()
     video.refresh_from_db()
     assert video.status == Video.Status.READY, video.error_message
     template = AnimatedImageTemplate.objects.create(name="s3 webp", format="webp", width=96, fps=8, duration=1)
-    task = services.submit_task(video, [services.StepRequest(template)])
+    task = task_commands.submit_task(video, [task_commands.StepRequest(template)])
     run_worker()
     image = task.outputs.get()
     assert image.status == AnimatedImage.Status.SUCCESS, image.error_message

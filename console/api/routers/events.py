@@ -22,7 +22,7 @@ from console.api.event_schemas import (
 )
 from console.api.schemas import Error, Page
 from media_jobs.callbacks import confirm_events, pull_events
-from media_jobs.encode import EncodeError
+from media_jobs.errors import LoopdeckError
 
 router = Router(tags=["Events"])
 ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
@@ -66,6 +66,6 @@ def confirm(request: HttpRequest, payload: ConfirmIn):
     event was pulled again since (the confirm came after the timeout and another pull)."""
     try:
         result = confirm_events(payload.event_handles)
-    except EncodeError as exc:
+    except LoopdeckError as exc:
         raise ApiError.from_encode(exc, "event_handles") from exc
     return {"confirmed": result.confirmed, "invalid": result.invalid}

@@ -10,12 +10,9 @@ from ninja import Query, Router, Status
 
 from console.api import serialize
 from console.api.common import MAX_LIMIT, attribute, get, page
-from console.api.errors import ApiError
 from console.api.schemas import AnimatedImageOut, Error, Page
-from media_jobs import services
-from media_jobs.encode import ErrorCode
+from media_jobs.commands import tasks as task_commands
 from media_jobs.models import AnimatedImage, Video
-from media_jobs.retry_rules import retry_refusal
 
 router = Router(tags=["Animated images"])
 ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
@@ -54,12 +51,7 @@ def get_image(request: HttpRequest, image_id: UUID):
 def retry_image(request: HttpRequest, image_id: UUID):
     """Only a FAIL image of a task that was not aborted (409 otherwise)."""
     image = _image(image_id)
-    if image.status != AnimatedImage.Status.FAIL or image.task.status == image.task.Status.ABORTED:
-        raise ApiError(ErrorCode.CONFLICT, f"animated image {image_id} is {image.status}; only a failed one can be retried")
-    refusal = retry_refusal(image)
-    if refusal is not None:
-        raise ApiError(ErrorCode.CONFLICT, f"animated image {image_id} cannot be retried: {refusal}")
-    services.retry_image(image)
+    task_commands.retry_image(image)
     attribute(request, "animated_image", image.public_id)
     return serialize.animated_image(request, _image(image_id))
 
@@ -69,8 +61,6 @@ def delete_image(request: HttpRequest, image_id: UUID):
     """The file goes too; a video whose cover it was goes back to its static cover. 409 while it
     is WAITING or PROCESSING (abort the task, or wait until it is done)."""
     image = _image(image_id)
-    if not image.is_final:
-        raise ApiError(ErrorCode.CONFLICT, f"animated image {image_id} is {image.status}; delete it once it is done")
-    services.delete_animated_image(image)
+    task_commands.delete_animated_image(image)
     attribute(request, "animated_image", image_id)
     return Status(204, None)

@@ -15,13 +15,12 @@ from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
 from console.api.errors import ApiError
 from console.api.routers.workflows import step_requests
 from console.api.schemas import Error, Page, RetryOut, TaskIn, TaskOut
-from media_jobs import services
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.commands import tasks as task_commands
+from media_jobs.errors import ErrorCode, LoopdeckError
 from media_jobs.models import Task, Video, Workflow
 
 router = Router(tags=["Tasks"])
 ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
-MAX_ITEMS = 50
 SET = "animated_graphic_task_set"
 
 
@@ -33,7 +32,7 @@ def _task(task_id: UUID) -> Task:
     return get(_tasks(), "task", task_id=task_id)
 
 
-def _steps(payload: TaskIn, video: Video) -> tuple[list[services.StepRequest], Workflow | None]:
+def _steps(payload: TaskIn, video: Video) -> tuple[list[task_commands.StepRequest], Workflow | None]:
     if payload.animated_graphic_task_set is not None and payload.workflow_id is not None:
         raise ApiError(ErrorCode.INVALID_PARAMETER, f"workflow_id: give {SET} or workflow_id, not both", "workflow_id")
     if payload.workflow_id is not None:
@@ -41,20 +40,8 @@ def _steps(payload: TaskIn, video: Video) -> tuple[list[services.StepRequest], W
         if workflow is None:
             raise ApiError(ErrorCode.RESOURCE_NOT_FOUND, f"workflow_id: workflow {payload.workflow_id} does not exist",
                            "workflow_id")
-        return services.steps_for_workflow(workflow), workflow
-    items = payload.animated_graphic_task_set or []
-    if not items:
-        raise ApiError(ErrorCode.MISSING_PARAMETER, f"{SET}: give at least one item, or a workflow_id", SET)
-    if len(items) > MAX_ITEMS:
-        raise ApiError(ErrorCode.INVALID_PARAMETER, f"{SET}: at most {MAX_ITEMS} items", SET)
-    steps = step_requests(items, SET)
-    for index, step in enumerate(steps):
-        try:
-            services.check_step(step, video)
-        except EncodeError as exc:
-            field = f"{SET}[{index}].{exc.field}" if exc.field else f"{SET}[{index}]"
-            raise ApiError(exc.code, f"{field}: {exc.message}", field) from exc
-    return steps, None
+        return task_commands.steps_for_workflow(workflow), workflow
+    return step_requests(payload.animated_graphic_task_set or [], SET), None
 
 
 @router.post("", response={201: TaskOut, **ERRORS}, summary="Submit a task")
@@ -68,9 +55,14 @@ def submit_task(request: HttpRequest, payload: TaskIn):
         raise ApiError(ErrorCode.RESOURCE_NOT_FOUND, f"video_id: video {payload.video_id} does not exist", "video_id")
     steps, workflow = _steps(payload, video)
     try:
-        task = services.submit_task(video, steps, origin=Task.Origin.API, workflow=workflow)
-    except EncodeError as exc:
-        raise ApiError.from_encode(exc, "video_id" if exc.code == ErrorCode.INVALID_VIDEO_FORMAT else None) from exc
+        task = task_commands.submit_task(video, steps, origin=Task.Origin.API, workflow=workflow,
+                                         field="workflow_id" if workflow else SET)
+    except LoopdeckError as exc:
+        index = getattr(exc, "step", None)
+        if index is not None and workflow is None:
+            # The item at fault, in the request's own terms.
+            exc.field = f"{SET}[{index}].{exc.field}" if exc.field else f"{SET}[{index}]"
+        raise
     attribute(request, "task", task.task_id)
     return Status(201, serialize.task(request, _task(task.task_id)))
 
@@ -105,24 +97,17 @@ def get_task(request: HttpRequest, task_id: UUID):
 def retry_task(request: HttpRequest, task_id: UUID):
     """Every FAIL output goes back to WAITING. 409 when the task has no failed output."""
     task = _task(task_id)
-    if task.status == Task.Status.ABORTED:
-        raise ApiError(ErrorCode.CONFLICT, "the task was aborted; submit a new one")
-    if not task.outputs.filter(status="FAIL").exists():
-        raise ApiError(ErrorCode.CONFLICT, f"task {task_id} has no failed animated image to retry")
-    queued = services.retry_task(task)
-    if not queued:
-        raise ApiError(ErrorCode.CONFLICT, f"task {task_id}: no failed animated image can succeed on a retry "
-                                           "(their failures come from the input); submit a new task")
+    queued = task_commands.retry_task(task)
     attribute(request, "task", task.task_id)
     return {"queued": queued, "task": serialize.task(request, _task(task_id))}
 
 
-@router.post("/{uuid:task_id}/abort", response={200: TaskOut, **ERRORS}, summary="Abort a waiting task")
+@router.post("/{uuid:task_id}/abort", response={200: TaskOut, **ERRORS}, summary="Abort a task")
 def abort_task(request: HttpRequest, task_id: UUID):
-    """Only a WAITING task can be aborted (409 otherwise); its outputs fail with `Aborted`."""
+    """A WAITING or PROCESSING task ends ABORTED: queued outputs are taken off the queue, a
+    running render stops at its next heartbeat, and each unfinished output fails with `Aborted`.
+    409 once the task has finished."""
     task = _task(task_id)
-    if not task.abort():
-        task.refresh_from_db(fields=["status"])
-        raise ApiError(ErrorCode.CONFLICT, f"task {task_id} is {task.status}; only a WAITING task can be aborted")
+    task_commands.abort_task(task)
     attribute(request, "task", task.task_id)
     return serialize.task(request, _task(task_id))

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from console.api import serialize
 from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
-from console.api.errors import ApiError, from_form, not_found
+from console.api.errors import from_form, not_found
 from console.api.schemas import DEFINITION_MAX, CopyIn, Error, Page, TemplateIn, TemplateOut
-from media_jobs.encode import ErrorCode
+from media_jobs.commands import templates as template_commands
 from media_jobs.forms import TemplateForm
 from media_jobs.models import AnimatedImageTemplate
 
@@ -40,12 +38,7 @@ def _form_data(base: AnimatedImageTemplate, payload: dict[str, Any]) -> dict[str
 def _save(form: TemplateForm) -> AnimatedImageTemplate:
     if not form.is_valid():
         raise from_form(form)
-    try:
-        with transaction.atomic():
-            return form.save()
-    except IntegrityError as exc:
-        # Two creators racing for one name or definition: the loser gets a conflict, not a 500.
-        raise ApiError(ErrorCode.CONFLICT, f"the template could not be saved: {exc}", "name") from exc
+    return template_commands.save_template(form)
 
 
 def _template(definition: int) -> AnimatedImageTemplate:
@@ -82,8 +75,7 @@ def create_template(request: HttpRequest, payload: TemplateIn):
 def update_template(request: HttpRequest, definition: int, payload: TemplateIn):
     """Only the fields given change. Tasks already submitted keep the parameters they copied."""
     template = _template(definition)
-    if template.is_preset:
-        raise ApiError(ErrorCode.OPERATION_DENIED, f"preset template {definition} cannot be edited; copy it instead")
+    template_commands.check_editable(template)
     form = TemplateForm(data=_form_data(template, payload.model_dump(exclude_unset=True)), instance=template)
     template = _save(form)
     attribute(request, "template", template.definition)
@@ -94,14 +86,7 @@ def update_template(request: HttpRequest, definition: int, payload: TemplateIn):
 def delete_template(request: HttpRequest, definition: int):
     """Refused (409) while a workflow uses the template; tasks already submitted are not affected."""
     template = _template(definition)
-    if template.is_preset:
-        raise ApiError(ErrorCode.OPERATION_DENIED, f"preset template {definition} cannot be deleted")
-    try:
-        with transaction.atomic():
-            template.delete()
-    except ProtectedError as exc:
-        names = sorted({step.workflow.name for step in template.workflow_steps.select_related("workflow")})
-        raise ApiError(ErrorCode.CONFLICT, f"template {definition} is used by the workflows: {', '.join(names)}") from exc
+    template_commands.delete_template(template)
     attribute(request, "template", definition)
     return Status(204, None)
 
@@ -113,9 +98,6 @@ def copy_template(request: HttpRequest, definition: int, payload: CopyIn):
     form = TemplateForm(data=_form_data(source, {"name": payload.name}))
     if not form.is_valid():
         raise from_form(form)
-    try:
-        copy = source.copy(form.cleaned_data["name"])
-    except IntegrityError as exc:
-        raise ApiError(ErrorCode.CONFLICT, f"name: a template named {payload.name!r} already exists", "name") from exc
+    copy = template_commands.copy_template(source, form.cleaned_data["name"])
     attribute(request, "template", copy.definition)
     return Status(201, serialize.template(copy))

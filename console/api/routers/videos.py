@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import PurePath
 from typing import Literal
 from uuid import UUID
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
-from console.api import imports, serialize
+from console.api import serialize
 from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
 from console.api.errors import ApiError
 from console.api.schemas import CoverIn, Error, Page, VideoDetailOut, VideoOut, VideoPatchIn, VideoUrlIn
-from console.web.forms import probe_upload
-from console.middleware.uploads import clean_title
-from media_jobs import services
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.commands import videos as video_commands
+from media_jobs.errors import ErrorCode
 from media_jobs.models import AnimatedImage, Video, Workflow
 
 router = Router(tags=["Videos"])
@@ -49,19 +45,11 @@ def upload_video(request: HttpRequest, file: File[UploadedFile],
                  workflow_id: UUID | None = Form(None, description="Run this workflow once the video is ready.")):
     """Multipart upload, streamed to disk. The file is probed before anything is stored, so a
     file that is not a usable video is a 400 (InvalidVideoFormat, NoVideoStream, EmptyFile)."""
-    if file.size and file.size > settings.MAX_UPLOAD_SIZE:
-        raise ApiError(ErrorCode.FILE_TOO_LARGE,
-                       f"file: larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MiB limit", "file")
-    title = clean_title(title) if title is not None else None
-    if title is not None and len(title) > 255:
-        raise ApiError(ErrorCode.INVALID_PARAMETER, "title: at most 255 characters", "title")
+    if title is not None:
+        video_commands.clean_title(title, required=False)  # a bad title is refused before the probe
     workflow = _workflow(workflow_id)
-    try:
-        info = probe_upload(file)
-    except EncodeError as exc:
-        raise ApiError(exc.code, f"file: {exc.message}", "file") from exc
-    name = (title or "").strip() or PurePath(file.name or "video").stem
-    video = services.create_video(file, name, workflow, info=info)
+    info = video_commands.check_upload(file)
+    video = video_commands.create_video(file, title, workflow, info=info)
     attribute(request, "video", video.public_id)
     return Status(201, serialize.video_detail(request, _video(video.public_id)))
 
@@ -71,13 +59,8 @@ def create_from_url(request: HttpRequest, payload: VideoUrlIn):
     """The server downloads the URL in the background (public addresses only; redirects are
     re-checked). The answer is the PROCESSING video; poll it until READY or FAILED
     (DownloadFailed, InvalidVideoFormat, ...)."""
-    if payload.title is not None and len(payload.title.strip()) > 255:
-        raise ApiError(ErrorCode.INVALID_PARAMETER, "title: at most 255 characters", "title")
     workflow = _workflow(payload.workflow_id)
-    try:
-        video = imports.start_import(payload.url, payload.title, workflow)
-    except EncodeError as exc:
-        raise ApiError.from_encode(exc) from exc
+    video = video_commands.import_from_url(payload.url, payload.title, workflow)
     attribute(request, "video", video.public_id)
     return Status(202, serialize.video_detail(request, _video(video.public_id)))
 
@@ -109,10 +92,7 @@ def get_video(request: HttpRequest, video_id: UUID):
 @router.patch("/{uuid:video_id}", response={200: VideoDetailOut, **ERRORS}, summary="Rename a video")
 def rename_video(request: HttpRequest, video_id: UUID, payload: VideoPatchIn):
     video = _video(video_id)
-    try:
-        services.rename_video(video, payload.title)
-    except EncodeError as exc:
-        raise ApiError.from_encode(exc) from exc
+    video_commands.rename_video(video, payload.title)
     attribute(request, "video", video.public_id)
     return serialize.video_detail(request, video)
 
@@ -121,7 +101,7 @@ def rename_video(request: HttpRequest, video_id: UUID, payload: VideoPatchIn):
 def delete_video(request: HttpRequest, video_id: UUID):
     """The original, its cover, its tasks and animated images go too."""
     video = _video(video_id)
-    video.delete()
+    video_commands.delete_video(video)
     attribute(request, "video", video_id)
     return Status(204, None)
 
@@ -137,9 +117,6 @@ def set_cover(request: HttpRequest, video_id: UUID, payload: CoverIn):
             raise ApiError(ErrorCode.RESOURCE_NOT_FOUND,
                            f"animated_image_id: video {video_id} has no animated image {payload.animated_image_id}",
                            "animated_image_id")
-        if image.status != AnimatedImage.Status.SUCCESS:
-            raise ApiError(ErrorCode.CONFLICT, f"animated_image_id: the animated image is {image.status}, "
-                           "only a SUCCESS one can be the cover", "animated_image_id")
-    services.set_cover(video, image)
+    video_commands.set_cover(video, image)
     attribute(request, "video", video.public_id)
     return serialize.video_detail(request, _video(video_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -12,8 +11,9 @@ from console.api import serialize
 from console.api.common import DEFAULT_LIMIT, MAX_LIMIT, attribute, get, page
 from console.api.errors import ApiError
 from console.api.schemas import Error, Page, StepIn, WorkflowIn, WorkflowOut
-from media_jobs import services
-from media_jobs.encode import EncodeError, ErrorCode
+from media_jobs.commands import tasks as task_commands
+from media_jobs.commands import workflows as workflow_commands
+from media_jobs.errors import ErrorCode
 from media_jobs.models import AnimatedImageTemplate, Workflow
 
 router = Router(tags=["Workflows"])
@@ -24,7 +24,7 @@ def _workflows():
     return Workflow.objects.prefetch_related("steps__template")
 
 
-def step_requests(items: list[StepIn], field: str) -> list[services.StepRequest]:
+def step_requests(items: list[StepIn], field: str) -> list[task_commands.StepRequest]:
     """Steps from definitions; an unknown definition is an error naming the item."""
     templates = AnimatedImageTemplate.objects.in_bulk([i.definition for i in items], field_name="definition")
     steps = []
@@ -33,31 +33,13 @@ def step_requests(items: list[StepIn], field: str) -> list[services.StepRequest]
         if template is None:
             where = f"{field}[{index}].definition"
             raise ApiError(ErrorCode.INVALID_PARAMETER, f"{where}: template {item.definition} does not exist", where)
-        steps.append(services.StepRequest(template, item.start_time_offset, item.end_time_offset))
+        steps.append(task_commands.StepRequest(template, item.start_time_offset, item.end_time_offset))
     return steps
 
 
 def _save(request: HttpRequest, workflow: Workflow | None, payload: WorkflowIn) -> Workflow:
-    name, comment = payload.name.strip(), payload.comment.strip()
-    if not name:
-        raise ApiError(ErrorCode.MISSING_PARAMETER, "name: this field is required", "name")
-    if len(name) > 64:
-        raise ApiError(ErrorCode.INVALID_PARAMETER, "name: at most 64 characters", "name")
-    if len(comment) > 256:
-        raise ApiError(ErrorCode.INVALID_PARAMETER, "comment: at most 256 characters", "comment")
-    clash = Workflow.objects.filter(name=name)
-    if workflow is not None:
-        clash = clash.exclude(pk=workflow.pk)
-    if clash.exists():
-        raise ApiError(ErrorCode.CONFLICT, f"name: a workflow named {name!r} already exists", "name")
     steps = step_requests(payload.steps, "steps")
-    try:
-        with transaction.atomic():
-            saved = services.save_workflow(workflow, name, comment, steps)
-    except EncodeError as exc:
-        raise ApiError.from_encode(exc) from exc
-    except IntegrityError as exc:
-        raise ApiError(ErrorCode.CONFLICT, f"name: a workflow named {name!r} already exists", "name") from exc
+    saved = workflow_commands.save_workflow(workflow, payload.name, payload.comment, steps)
     attribute(request, "workflow", saved.public_id)
     return _workflows().get(pk=saved.pk)
 
@@ -89,6 +71,6 @@ def update_workflow(request: HttpRequest, workflow_id: UUID, payload: WorkflowIn
 def delete_workflow(request: HttpRequest, workflow_id: UUID):
     """Tasks and animated images it made are kept."""
     workflow = get(Workflow.objects.all(), "workflow", public_id=workflow_id)
-    workflow.delete()
+    workflow_commands.delete_workflow(workflow)
     attribute(request, "workflow", workflow_id)
     return Status(204, None)

@@ -23,7 +23,7 @@ from media_jobs.callbacks import (
     save_subscription,
 )
 from media_jobs.callbacks.schedule import schedule_summary
-from media_jobs.encode import EncodeError
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import Delivery, DeliveryAttempt, Event, Subscription
 
 EVENT_FLAGS = ("on_upload", "on_output", "on_task_finish", "on_task_state")
@@ -59,7 +59,7 @@ class SubscriptionForm(forms.Form):
                 self.subscription, name=data["name"], url=data["url"], shape=data["shape"],
                 enabled=data["enabled"], **{flag: data[flag] for flag in EVENT_FLAGS},
             )
-        except EncodeError as exc:
+        except LoopdeckError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
             return False
         return True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -13,10 +11,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console.web.forms import ProcessForm, RenameForm, UploadForm
-from console.web.views.common import paginate, query_without_page
+from console.web.views.common import flash_error, paginate, query_without_page, show_error
 from console.web.views.player import play_url
-from media_jobs import services
-from media_jobs.retry_rules import retry_refusal
+from media_jobs.commands import tasks as task_commands
+from media_jobs.commands import videos as video_commands
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import AnimatedImage, Task, Video, Workflow
 
 @login_required
@@ -51,8 +50,15 @@ def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             upload_file = form.cleaned_data["file"]
-            title = form.cleaned_data["title"] or PurePath(upload_file.name or "video").stem
-            video = services.create_video(upload_file, title, form.cleaned_data["workflow"], info=form.media_info)
+            try:
+                video = video_commands.create_video(upload_file, form.cleaned_data["title"],
+                                                    form.cleaned_data["workflow"], info=form.media_info)
+            except LoopdeckError as exc:
+                show_error(form, exc)
+                if wants_json:
+                    return JsonResponse({"errors": {k: [str(e) for e in v] for k, v in form.errors.items()}}, status=400)
+                return render(request, "console/upload.html", {"form": form, "workflows": Workflow.objects.all()},
+                              status=400)
             url = reverse("console-video", args=[video.public_id])
             if wants_json:
                 return JsonResponse({"id": str(video.public_id), "title": video.title, "url": url}, status=201)
@@ -85,9 +91,14 @@ def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
                        initial={"start_time_offset": request.GET.get("start"), "end_time_offset": request.GET.get("end")})
     if request.method == "POST" and form.is_valid():
         workflow = form.cleaned_data.get("workflow")
-        services.submit_task(video, form.steps, origin=Task.Origin.CONSOLE, workflow=workflow)
-        messages.success(request, "Processing started.")
-        return redirect("console-video-processing", public_id=video.public_id)
+        try:
+            task_commands.submit_task(video, form.steps, origin=Task.Origin.CONSOLE, workflow=workflow,
+                                      field="workflow" if workflow else "templates")
+        except LoopdeckError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, "Processing started.")
+            return redirect("console-video-processing", public_id=video.public_id)
     tasks = Task.objects.filter(video=video).prefetch_related("outputs").order_by("-created_at")
     return render(request, "console/video_processing.html", {
         "video": video, "tab": "processing", "form": form, "tasks": tasks,
@@ -131,13 +142,12 @@ def video_status(request: HttpRequest, public_id: str) -> JsonResponse:
 @require_POST
 def video_rename(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
-    form = RenameForm(request.POST)
-    if form.is_valid():
-        video.title = form.cleaned_data["title"].strip()
-        video.save(update_fields=["title", "updated_at"])
-        messages.success(request, "Renamed.")
+    try:
+        video_commands.rename_video(video, request.POST.get("title", ""))
+    except LoopdeckError as exc:
+        flash_error(request, exc, "Not renamed: ")
     else:
-        messages.error(request, "A title is required (255 characters at most).")
+        messages.success(request, "Renamed.")
     return redirect("console-video", public_id=video.public_id)
 
 
@@ -146,7 +156,7 @@ def video_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
     if request.method == "POST":
         title = video.title
-        video.delete()
+        video_commands.delete_video(video)
         messages.success(request, f"Deleted “{title}” and its animated images.")
         return redirect("console-library")
     return render(request, "console/confirm_delete.html", {
@@ -164,8 +174,12 @@ def _image(public_id: str) -> AnimatedImage:
 @require_POST
 def image_cover(request: HttpRequest, public_id: str) -> HttpResponse:
     image = _image(public_id)
-    services.set_cover(image.video, image)
-    messages.success(request, "Cover set.")
+    try:
+        video_commands.set_cover(image.video, image)
+    except LoopdeckError as exc:
+        flash_error(request, exc, "Cover not set: ")
+    else:
+        messages.success(request, "Cover set.")
     return redirect("console-video-images", public_id=image.video.public_id)
 
 
@@ -173,12 +187,12 @@ def image_cover(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def image_retry(request: HttpRequest, public_id: str) -> HttpResponse:
     image = _image(public_id)
-    refusal = retry_refusal(image)
-    if refusal is None:
-        services.retry_image(image)
-        messages.success(request, f"Retrying {image.template_name}.")
+    try:
+        task_commands.retry_image(image)
+    except LoopdeckError as exc:
+        flash_error(request, exc)
     else:
-        messages.error(request, f"{image.template_name} was not retried: {refusal}.")
+        messages.success(request, f"Retrying {image.template_name}.")
     return redirect(request.POST.get("next") or reverse("console-video-processing", args=[image.video.public_id]))
 
 
@@ -187,8 +201,12 @@ def image_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     image = _image(public_id)
     back = reverse("console-video-images", args=[image.video.public_id])
     if request.method == "POST":
-        services.delete_animated_image(image)
-        messages.success(request, "Animated image deleted.")
+        try:
+            task_commands.delete_animated_image(image)
+        except LoopdeckError as exc:
+            flash_error(request, exc, "Not deleted: ")
+        else:
+            messages.success(request, "Animated image deleted.")
         return redirect(back)
     return render(request, "console/confirm_delete.html", {
         "what": f"the animated image “{image.template_name}” ({image.container}, {image.width}×{image.height})",

@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
 from console.web.templatetags.sizes import binary_size
-from media_jobs import services
+from media_jobs.commands import tasks as task_commands
 from media_jobs.encode import EncodeError, RenderSpec
 from media_jobs.forms import PARAM_FIELDS, TemplateForm
 from media_jobs.models import AnimatedImageTemplate, Video
@@ -34,8 +34,8 @@ def _spec(request: HttpRequest) -> RenderSpec:
         template = AnimatedImageTemplate.objects.filter(pk=template_pk if template_pk.isdigit() else 0).first()
         if template is None:
             raise EncodeError("MissingParameter", "choose a template to preview", field="templates")
-        step = services.StepRequest(template, _offset(request, "start_time_offset"), _offset(request, "end_time_offset"))
-        return services.output_spec(step)
+        step = task_commands.StepRequest(template, _offset(request, "start_time_offset"), _offset(request, "end_time_offset"))
+        return task_commands.output_spec(step)
     data = request.POST.copy()
     data["name"] = data.get("name") or "preview"
     form = TemplateForm(data)

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from console.web.views.common import paginate, query_without_page
-from media_jobs import services
+from console.web.views.common import flash_error, paginate, query_without_page
+from media_jobs.commands import tasks as task_commands
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import Task, Video
 from media_jobs.retry_rules import retry_refusal
 
@@ -61,11 +62,12 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
 @require_POST
 def task_retry(request: HttpRequest, task_id: str) -> HttpResponse:
     task = _task(task_id)
-    count = services.retry_task(task)
-    if count:
-        messages.success(request, f"Retrying {count} failed animated image{'s' if count > 1 else ''}.")
+    try:
+        count = task_commands.retry_task(task)
+    except LoopdeckError as exc:
+        flash_error(request, exc, "Nothing retried: ")
     else:
-        messages.info(request, "Nothing to retry: no failed animated image of this task can succeed on a retry.")
+        messages.success(request, f"Retrying {count} failed animated image{'s' if count > 1 else ''}.")
     return redirect("console-task", task_id=task.task_id)
 
 
@@ -73,8 +75,10 @@ def task_retry(request: HttpRequest, task_id: str) -> HttpResponse:
 @require_POST
 def task_abort(request: HttpRequest, task_id: str) -> HttpResponse:
     task = _task(task_id)
-    if task.abort():
-        messages.success(request, "Task aborted.")
+    try:
+        task_commands.abort_task(task)
+    except LoopdeckError as exc:
+        flash_error(request, exc, "Not aborted: ")
     else:
-        messages.error(request, "Only a waiting task can be aborted; this one has started.")
+        messages.success(request, "Task aborted.")
     return redirect("console-task", task_id=task.task_id)

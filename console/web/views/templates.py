@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from console.web.forms import CopyTemplateForm
+from console.web.views.common import flash_error, show_error
+from media_jobs.commands import templates as template_commands
+from media_jobs.errors import LoopdeckError
 from media_jobs.forms import TemplateForm
-from media_jobs.models import AnimatedImageTemplate, Workflow
+from media_jobs.models import AnimatedImageTemplate
 
 
 @login_required
@@ -31,9 +33,13 @@ def preset_catalog(request: HttpRequest) -> HttpResponse:
 def template_create(request: HttpRequest) -> HttpResponse:
     form = TemplateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        template = form.save()
-        messages.success(request, f"Template {template.definition} “{template.name}” created.")
-        return redirect(reverse("console-templates") + "?type=custom")
+        try:
+            template = template_commands.save_template(form)
+        except LoopdeckError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, f"Template {template.definition} “{template.name}” created.")
+            return redirect(reverse("console-templates") + "?type=custom")
     return render(request, "console/template_form.html", {"form": form, "template": None},
                   status=400 if request.method == "POST" else 200)
 
@@ -45,12 +51,18 @@ def _custom(definition: int) -> AnimatedImageTemplate:
 @login_required
 def template_edit(request: HttpRequest, definition: int) -> HttpResponse:
     template = _custom(definition)
-    if template.is_preset:
+    try:
+        template_commands.check_editable(template)
+    except LoopdeckError:
         messages.info(request, "Presets are read-only. Copy it to make a template you can edit.")
         return redirect("console-template-copy", definition=definition)
     form = TemplateForm(request.POST if request.method == "POST" else None, instance=template)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        try:
+            template_commands.save_template(form)
+        except LoopdeckError as exc:
+            show_error(form, exc)
+            return render(request, "console/template_form.html", {"form": form, "template": template}, status=400)
         messages.success(request, f"Template {definition} saved. Tasks already submitted keep their parameters.")
         return redirect(reverse("console-templates") + "?type=custom")
     return render(request, "console/template_form.html", {"form": form, "template": template},
@@ -62,9 +74,13 @@ def template_copy(request: HttpRequest, definition: int) -> HttpResponse:
     source = _custom(definition)
     form = CopyTemplateForm(request.POST if request.method == "POST" else None, initial={"name": f"Copy of {source.name}"[:64]})
     if request.method == "POST" and form.is_valid():
-        copy = source.copy(form.cleaned_data["name"])
-        messages.success(request, f"Copied into template {copy.definition}. Adjust it here.")
-        return redirect("console-template-edit", definition=copy.definition)
+        try:
+            copy = template_commands.copy_template(source, form.cleaned_data["name"])
+        except LoopdeckError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, f"Copied into template {copy.definition}. Adjust it here.")
+            return redirect("console-template-edit", definition=copy.definition)
     return render(request, "console/template_copy.html", {"form": form, "source": source},
                   status=400 if request.method == "POST" else 200)
 
@@ -73,20 +89,18 @@ def template_copy(request: HttpRequest, definition: int) -> HttpResponse:
 def template_delete(request: HttpRequest, definition: int) -> HttpResponse:
     template = _custom(definition)
     back = reverse("console-templates") + ("?type=preset" if template.is_preset else "?type=custom")
-    users = Workflow.objects.filter(steps__template=template).distinct()
-    if template.is_preset or users:
-        reason = ("Presets ship with Loopdeck and cannot be deleted." if template.is_preset else
-                  "It is used by the workflow" + ("s " if len(users) > 1 else " ")
-                  + ", ".join(f"“{w.name}”" for w in users) + ". Remove it from them first.")
-        messages.error(request, f"Template {definition} cannot be deleted. {reason}")
+    try:
+        template_commands.check_deletable(template)  # before asking for a confirmation
+    except LoopdeckError as exc:
+        flash_error(request, exc, f"Template {definition} cannot be deleted: ")
         return redirect(back)
     if request.method == "POST":
         try:
-            template.delete()
-        except ProtectedError:
-            messages.error(request, f"Template {definition} is now used by a workflow and was not deleted.")
-            return redirect(back)
-        messages.success(request, f"Template {definition} deleted. Tasks already submitted are not affected.")
+            template_commands.delete_template(template)
+        except LoopdeckError as exc:
+            flash_error(request, exc, f"Template {definition} was not deleted: ")
+        else:
+            messages.success(request, f"Template {definition} deleted. Tasks already submitted are not affected.")
         return redirect(back)
     return render(request, "console/confirm_delete.html", {
         "what": f"template {definition} “{template.name}”",

@@ -10,7 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from console.web.forms import WorkflowForm
-from media_jobs import services
+from console.web.views.common import show_error
+from media_jobs.commands import workflows as workflow_commands
+from media_jobs.errors import LoopdeckError
 from media_jobs.models import AnimatedImageTemplate, Workflow, WorkflowStep
 
 
@@ -25,9 +27,14 @@ def _edit(request: HttpRequest, workflow: Workflow | None) -> HttpResponse:
     initial = {"name": workflow.name, "comment": workflow.comment} if workflow else None
     form = WorkflowForm(request.POST if request.method == "POST" else None, instance=workflow, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = services.save_workflow(workflow, form.cleaned_data["name"], form.cleaned_data["comment"], form.steps)
-        messages.success(request, f"Workflow “{saved.name}” saved.")
-        return redirect("console-workflows")
+        try:
+            saved = workflow_commands.save_workflow(workflow, form.cleaned_data["name"], form.cleaned_data["comment"],
+                                                    form.steps)
+        except LoopdeckError as exc:
+            show_error(form, exc)
+        else:
+            messages.success(request, f"Workflow “{saved.name}” saved.")
+            return redirect("console-workflows")
     if request.method == "POST":
         rows = form.step_rows
     elif workflow:
@@ -61,7 +68,7 @@ def workflow_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     workflow = get_object_or_404(Workflow, public_id=public_id)
     if request.method == "POST":
         name = workflow.name
-        workflow.delete()
+        workflow_commands.delete_workflow(workflow)
         messages.success(request, f"Workflow “{name}” deleted. Its tasks and animated images are kept.")
         return redirect("console-workflows")
     return render(request, "console/confirm_delete.html", {

@@ -17,9 +17,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from media_jobs.encode import EncodeError, probe_isolated, render_isolated
+from media_jobs.errors import LoopdeckError
 from media_jobs.jobs.common import local_copy
 from media_jobs.models import AnimatedImageTemplate, Video
-from media_jobs.services import StepRequest, check_step
+from media_jobs.commands.tasks import StepRequest, check_step
 
 
 class Command(BaseCommand):
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             target = Video(duration=info.duration)  # unsaved: only its duration is checked
             spec = check_step(StepRequest(tpl, start, end), target)
             result = render_isolated(source, spec, Path(output), progress=self._progress)
-        except EncodeError as exc:
+        except (EncodeError, LoopdeckError) as exc:
             sys.stderr.write("\n" + json.dumps(exc.as_dict()) + "\n")
             raise CommandError(f"{exc.code}: {exc.message}", returncode=2) from exc
         sys.stderr.write("\n")

@@ -1,0 +1,71 @@
+"""Templates: create and update go through the shared TemplateForm (media_jobs.forms, the one
+place for a template's parameter rules); copy and delete are here."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from media_jobs.errors import ErrorCode, LoopdeckError
+from media_jobs.forms import TemplateForm
+from media_jobs.models import AnimatedImageTemplate, Workflow
+
+
+def check_editable(template: AnimatedImageTemplate) -> None:
+    if template.is_preset:
+        raise LoopdeckError(ErrorCode.OPERATION_DENIED,
+                            f"preset template {template.definition} cannot be changed; copy it instead")
+
+
+def users_of(template: AnimatedImageTemplate) -> list[str]:
+    return sorted(Workflow.objects.filter(steps__template=template).distinct().values_list("name", flat=True))
+
+
+def check_deletable(template: AnimatedImageTemplate) -> None:
+    """Refused for presets and while a workflow uses the template."""
+    if template.is_preset:
+        raise LoopdeckError(ErrorCode.OPERATION_DENIED,
+                            f"preset template {template.definition} ships with Loopdeck and cannot be deleted")
+    names = users_of(template)
+    if names:
+        raise LoopdeckError(ErrorCode.CONFLICT, f"template {template.definition} is used by the workflows: "
+                                                f"{', '.join(names)}; remove it from them first")
+
+
+def delete_template(template: AnimatedImageTemplate) -> None:
+    """Tasks already submitted with the template keep the parameters they copied."""
+    check_deletable(template)
+    try:
+        with transaction.atomic():
+            template.delete()
+    except ProtectedError as exc:  # a workflow took it up in between
+        raise LoopdeckError(ErrorCode.CONFLICT, f"template {template.definition} is now used by the workflows: "
+                                                f"{', '.join(users_of(template))}") from exc
+
+
+def copy_template(source: AnimatedImageTemplate, name: str) -> AnimatedImageTemplate:
+    """A new custom template with the same parameters (presets included) under a new name."""
+    name = (name or "").strip()
+    if not name:
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "a name is required", "name")
+    if len(name) > 64:
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, "at most 64 characters", "name")
+    if AnimatedImageTemplate.objects.filter(name=name).exists():
+        raise LoopdeckError(ErrorCode.CONFLICT, f"a template named {name!r} already exists", "name")
+    try:
+        with transaction.atomic():
+            return source.copy(name)
+    except IntegrityError as exc:
+        raise LoopdeckError(ErrorCode.CONFLICT, f"a template named {name!r} already exists", "name") from exc
+
+
+def save_template(form: TemplateForm) -> AnimatedImageTemplate:
+    """Create or update a custom template from a valid TemplateForm (whose clean steps hold every
+    parameter rule). Presets are read-only; a name or definition taken meanwhile is a Conflict."""
+    if form.instance.pk is not None:
+        check_editable(form.instance)
+    try:
+        with transaction.atomic():
+            return form.save()
+    except IntegrityError as exc:
+        raise LoopdeckError(ErrorCode.CONFLICT, "a template with this name or definition already exists", "name") from exc
