@@ -83,3 +83,49 @@ def test_a_worker_killed_mid_encode_leaves_no_partial_file_and_the_task_still_fi
     assert [p.name for p in output_dir.iterdir()] == [Path(image.file.name).name]
     with Image.open(image.file.path) as im:
         assert im.n_frames == image.frames == 600
+
+
+SLOW_SOURCE = next((folder / "webcam_h264_vfr_single_keyframe_24s.mp4"
+                    for folder in (Path(__file__).resolve().parents[3] / "shared" / "media", Path("/work/shared/media"))
+                    if (folder / "webcam_h264_vfr_single_keyframe_24s.mp4").exists()), Path("/nonexistent"))
+
+
+@pytest.mark.skipif(not SLOW_SOURCE.exists(), reason="the shared media corpus is not beside the repository")
+def test_abort_stops_a_running_render_at_its_next_heartbeat_and_cancels_the_queued_ones(
+    start_process, run_worker, media_root, redis_conn
+):
+    """A 24 s webcam file with a per-frame palette and error diffusion renders for about a minute
+    here; the abort must stop it within a few heartbeats."""
+    with SLOW_SOURCE.open("rb") as handle:
+        video = video_commands.create_video(File(handle, name="webcam.mp4"), "webcam")
+    run_worker()  # prepare in-process; the renders go to the worker process
+    slow = AnimatedImageTemplate.objects.create(
+        name="slow", format="gif", fps=30, palette_mode="per_frame", dither="floyd_steinberg"
+    )
+    task = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(slow)] * 3)
+    first, *queued = task.outputs.order_by("position")
+
+    worker = start_process("worker")
+    wait_for(lambda: AnimatedImage.objects.get(pk=first.pk).progress > 2, 90, "the render to be under way")
+    task_commands.abort_task(task)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.ABORTED
+    assert {o.status for o in task.outputs.all()} == {AnimatedImage.Status.FAIL}
+    assert {o.error_code for o in task.outputs.all()} == {"Aborted"}
+    stopped_after = wait_for(lambda: not worker_busy(redis_conn), 60, "the running render to stop")
+    print(f"\naborted render stopped {stopped_after:.1f} s after the abort (heartbeat every 0.5 s here)")
+    assert stopped_after < 10, "the render went on after the abort"
+    time.sleep(1)  # a cancelled job that were still queued would be taken now
+    assert not worker_busy(redis_conn)
+    assert all(AnimatedImage.objects.get(pk=o.pk).attempts == 0 for o in queued)
+    output_dir = media_root / "videos" / str(video.public_id) / "animated"
+    assert not (output_dir.exists() and list(output_dir.iterdir())), "an aborted render left a file"
+    assert worker.poll() is None, "the worker died"
+
+
+def worker_busy(redis_conn) -> bool:  # noqa: ANN001
+    """Whether a worker is on a job (RQ's own record of its state)."""
+    from rq import Worker
+
+    return any(w.get_state() == "busy" for w in Worker.all(connection=redis_conn))
