@@ -54,5 +54,5 @@ def prepare_video(video_pk: int) -> str:
         video.mark_ready()
         for image in AnimatedImage.objects.filter(video=video, status=AnimatedImage.Status.WAITING):
             queues.enqueue_render_of(image)
-        queues.enqueue_proxy(video.pk)  # after READY and the renders; never holds READY back
+        queues.enqueue_proxy(video.pk, f"proxy-{video.public_id}")  # after READY and the renders; never holds READY back
     return video.status

@@ -70,12 +70,12 @@ def enqueue_prepare(video_pk: int, job_id: str) -> None:
     )
 
 
-def enqueue_proxy(video_pk: int) -> None:
+def enqueue_proxy(video_pk: int, job_id: str) -> None:
     """The player's playable copy (media_jobs.jobs.proxy), after READY: renders come first on the
     encode queue, and a lost proxy job only means the player waits; nothing is retried."""
     _after_commit(
         ENCODE, "enqueue", "media_jobs.jobs.proxy.make_proxy", video_pk,
-        job_id=f"proxy-{video_pk}", job_timeout=settings.RENDER_TIMEOUT + 120, result_ttl=600, failure_ttl=86400,
+        job_id=job_id, job_timeout=settings.RENDER_TIMEOUT + 120, result_ttl=600, failure_ttl=86400,
     )
 
 

@@ -248,7 +248,7 @@ function enhancePreview(form) {
     if (form.dataset.video) {
       data.set("video", form.dataset.video);
       const checked = form.querySelector("input[name=templates]:checked");
-      if (checked) data.set("template", checked.value);
+      data.set("template", checked ? checked.value : "");
     }
     part("empty").hidden = true; part("error").hidden = true; part("busy").hidden = false;
     button.disabled = true;

@@ -32,3 +32,13 @@ def test_the_form_marks_each_event_with_the_shapes_that_carry_it(admin_client):
     assert shapes == {"on_upload": "TENCENT ALIBABA", "on_output": "ALIBABA", "on_task_finish": "TENCENT",
                       "on_task_state": "TENCENT"}
     assert Subscription.objects.count() == 0
+
+
+@override_settings(ALLOW_PRIVATE_ADDRESSES=False)
+def test_a_private_callback_address_is_refused_with_how_to_allow_it(admin_client):
+    page = admin_client.post(reverse("console-subscription-create"), {
+        "name": "local", "url": "http://127.0.0.1:9000/hook", "shape": "TENCENT", "on_upload": "on", "enabled": "on",
+    }).content.decode()
+    assert "non-public address (127.0.0.1)" in page
+    assert "for local use, start Loopdeck with ALLOW_PRIVATE_ADDRESSES=true" in page
+    assert Subscription.objects.count() == 0

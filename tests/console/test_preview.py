@@ -71,3 +71,9 @@ def test_an_unsaved_template_form_previews_and_its_errors_come_back_by_field(adm
                                        "template": AnimatedImageTemplate.objects.get(definition=20000).pk,
                                        "start_time_offset": "60"})
     assert past_end.status_code == 400 and "start_time_offset" in past_end.json()["errors"]
+
+
+def test_the_processing_tab_without_a_checked_template_is_told_to_check_one(admin_client, clip_video):
+    response = admin_client.post(reverse("console-preview"), {"video": str(clip_video.public_id), "template": ""})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"templates": ["MissingParameter: check a template to preview"]}

@@ -29,11 +29,11 @@ def _offset(request: HttpRequest, name: str) -> float | None:
 
 def _spec(request: HttpRequest) -> RenderSpec:
     """From a saved template with the Processing tab's offsets, or from the unsaved template form."""
-    template_pk = request.POST.get("template", "").strip()
-    if template_pk:
+    if "template" in request.POST:
+        template_pk = request.POST["template"].strip()
         template = AnimatedImageTemplate.objects.filter(pk=template_pk if template_pk.isdigit() else 0).first()
         if template is None:
-            raise EncodeError("MissingParameter", "choose a template to preview", field="templates")
+            raise EncodeError("MissingParameter", "check a template to preview", field="templates")
         step = task_commands.StepRequest(template, _offset(request, "start_time_offset"), _offset(request, "end_time_offset"))
         return task_commands.output_spec(step)
     data = request.POST.copy()

@@ -127,6 +127,8 @@ def test_the_template_range_is_a_mode_switch(new_page: Callable[..., Page], read
 def test_a_tencent_subscription_does_not_offer_animated_image_finished(new_page: Callable[..., Page]):
     page = new_page()
     page.goto("/notifications/new/")
+    # Wide enough for a real callback URL.
+    assert page.get_by_label("URL", exact=True).bounding_box()["width"] >= 380
     page.get_by_label("Payload shape").select_option("TENCENT")
     expect(page.get_by_label(re.compile("Animated image finished"))).to_be_hidden()
     expect(page.get_by_label(re.compile("Task finished"))).to_be_visible()
