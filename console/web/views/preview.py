@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from console.web.templatetags.sizes import binary_size
 from media_jobs.commands import tasks as task_commands
 from media_jobs.encode import EncodeError, RenderSpec
+from media_jobs.errors import LoopdeckError
 from media_jobs.forms import PARAM_FIELDS, TemplateForm
 from media_jobs.models import AnimatedImageTemplate, Video
 from media_jobs.preview import PreviewBusy, render_preview
@@ -24,7 +25,7 @@ def _offset(request: HttpRequest, name: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise EncodeError("InvalidTimeRange", "must be a number of seconds", field=name) from None
+        raise LoopdeckError("InvalidTimeRange", "must be a number of seconds", field=name) from None
 
 
 def _spec(request: HttpRequest) -> RenderSpec:
@@ -33,7 +34,7 @@ def _spec(request: HttpRequest) -> RenderSpec:
         template_pk = request.POST["template"].strip()
         template = AnimatedImageTemplate.objects.filter(pk=template_pk if template_pk.isdigit() else 0).first()
         if template is None:
-            raise EncodeError("MissingParameter", "check a template to preview", field="templates")
+            raise LoopdeckError("MissingParameter", "check a template to preview", field="templates")
         step = task_commands.StepRequest(template, _offset(request, "start_time_offset"), _offset(request, "end_time_offset"))
         return task_commands.output_spec(step)
     data = request.POST.copy()
@@ -41,7 +42,7 @@ def _spec(request: HttpRequest) -> RenderSpec:
     form = TemplateForm(data)
     if not form.is_valid():
         field, messages = next(iter(form.errors.items()))
-        raise EncodeError("InvalidParameter", messages[0], field=field)
+        raise LoopdeckError("InvalidParameter", messages[0], field=field)
     return RenderSpec(**{name: form.cleaned_data[name] for name in PARAM_FIELDS})
 
 
@@ -56,7 +57,7 @@ def preview(request: HttpRequest) -> JsonResponse:
         result = render_preview(video, _spec(request))
     except PreviewBusy as exc:
         return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=429)
-    except EncodeError as exc:
+    except (EncodeError, LoopdeckError) as exc:
         field = exc.field or "__all__"
         if field in ("start", "end", "duration", "trim_end") and "template" in request.POST:
             field = "start_time_offset" if field == "start" else "end_time_offset"
