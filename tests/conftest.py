@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from django.conf import settings as django_settings
-from rq import SimpleWorker
+from tests.workers import BurstWorker
 
 from tests.clips import make_clip
 
@@ -107,7 +107,7 @@ def run_worker(redis_conn: redis.Redis) -> Callable[[], bool]:
     from media_jobs.jobs import queues
 
     def drain() -> bool:
-        worker = SimpleWorker([queues.get_queue(name) for name in queues.ALL], connection=redis_conn)
+        worker = BurstWorker([queues.get_queue(name) for name in queues.ALL], connection=redis_conn)
         return worker.work(burst=True, with_scheduler=False)
 
     return drain

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from rq import SimpleWorker
+    from tests.workers import BurstWorker
 
     from console.process.supervisor import kill_tree, reconciler_argv, worker_argv
     from media_jobs.jobs import queues
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     connection = queues.get_queue(queues.ENCODE).connection
 
     def drain() -> bool:
-        worker = SimpleWorker([queues.get_queue(n) for n in queues.ALL], connection=connection)
+        worker = BurstWorker([queues.get_queue(n) for n in queues.ALL], connection=connection)
         return worker.work(burst=True, logging_level="WARNING")
 
     video = ready_video(clip, drain, "burst")

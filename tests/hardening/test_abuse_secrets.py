@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
-from rq import SimpleWorker
+from tests.workers import BurstWorker
 
 from console.api.models import ApiKey, hash_token
 from media_jobs.jobs import queues
@@ -109,7 +109,7 @@ def _dump_database() -> str:
 def _work(connection_: redis.Redis, done: callable, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not done():
-        SimpleWorker([queues.get_queue(name) for name in (queues.LIGHT, queues.CALLBACKS)],
+        BurstWorker([queues.get_queue(name) for name in (queues.LIGHT, queues.CALLBACKS)],
                      connection=connection_).work(burst=True, with_scheduler=True)
         assert time.monotonic() < deadline, "the jobs did not finish in time"
         time.sleep(0.05)

@@ -40,7 +40,7 @@ GIB = 1024 ** 3
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, redis_url: str, django_db_setup) -> dict:
-    """One gunicorn for the module, its own media and spool folders, a 3 MB upload limit."""
+    """One gunicorn for the module, its own media and spool folders, a 3 MiB upload limit."""
     root = tmp_path_factory.mktemp("upload-limits")
     media, spool = root / "media", root / "spool"
     media.mkdir()
@@ -100,11 +100,11 @@ def test_a_declared_size_over_the_limit_gets_413_before_any_of_the_body_is_sent(
             assert status == 413 and elapsed < 2, (path, status, elapsed)
             if shape == "api":
                 error = json.loads(body)
-                assert error["code"] == "FileTooLarge" and f"{LIMIT_MB} MB" in error["message"]
+                assert error["code"] == "FileTooLarge" and f"{LIMIT_MB} MiB" in error["message"]
             elif shape == "script":  # what the upload page's script shows beside the file
                 assert json.loads(body)["errors"]["file"] == [f"The file is larger than the {LIMIT_MB} MiB upload limit."]
             else:
-                assert answer_headers["content-type"].startswith("text/html") and f"{LIMIT_MB} MB" in body.decode()
+                assert answer_headers["content-type"].startswith("text/html") and f"{LIMIT_MB} MiB" in body.decode()
             # A client that sends its body anyway: gunicorn discards at most 64 KB of it (its
             # drain bound) and then ends the connection; nothing of it reaches Django or the disk.
             try:
@@ -185,4 +185,4 @@ def test_the_upload_page_states_the_limit_its_script_enforces(admin_client, sett
     gunicorn: with or without that check, the operator reads the limit beside the file)."""
     settings.MAX_UPLOAD_SIZE = LIMIT_MB * 1024 * 1024
     page = admin_client.get("/videos/upload/").content.decode()
-    assert f'data-max-bytes="{LIMIT_MB * 1024 * 1024}"' in page and f"{LIMIT_MB}.0\xa0MB at most each" in page
+    assert f'data-max-bytes="{LIMIT_MB * 1024 * 1024}"' in page and f"{LIMIT_MB}.0 MiB at most each" in page

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from django.test import Client
-from rq import SimpleWorker
+from tests.workers import BurstWorker
 
 from console.api.models import ApiKey
 from media_jobs.jobs import queues
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_the_api_answers_and_accepts_work_while_redis_is_down(private_redis, tiny_clip, media_root, settings):
     def drain() -> bool:
-        worker = SimpleWorker([queues.get_queue(name) for name in queues.ALL], connection=private_redis.client())
+        worker = BurstWorker([queues.get_queue(name) for name in queues.ALL], connection=private_redis.client())
         return worker.work(burst=True, with_scheduler=False)
 
     settings.RECONCILE_INTERVAL = 0
@@ -55,7 +55,7 @@ def test_an_import_whose_download_job_was_lost_fails_with_a_named_error(private_
     video = Video.objects.create(title="lost import", original_filename="clip.mp4",
                                  status=Video.Status.PROCESSING, prepare_job_id="fetch-lost")
     assert reconcile().videos_requeued == [video.pk]
-    worker = SimpleWorker([queues.get_queue(name) for name in queues.ALL], connection=private_redis.client())
+    worker = BurstWorker([queues.get_queue(name) for name in queues.ALL], connection=private_redis.client())
     worker.work(burst=True, with_scheduler=False)
     video.refresh_from_db()
     assert (video.status, video.error_code) == (Video.Status.FAILED, "DownloadFailed")

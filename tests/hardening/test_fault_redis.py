@@ -8,7 +8,7 @@ import time
 
 import pytest
 from django.urls import reverse
-from rq import SimpleWorker
+from tests.workers import BurstWorker
 
 from media_jobs.commands import tasks as task_commands
 from media_jobs.jobs import queues
@@ -24,7 +24,7 @@ TASKS = 8
 def run_worker(private_redis):
     """The in-process worker, on the private Redis."""
     def drain() -> bool:
-        worker = SimpleWorker([queues.get_queue(name) for name in queues.ALL], connection=private_redis.client())
+        worker = BurstWorker([queues.get_queue(name) for name in queues.ALL], connection=private_redis.client())
         return worker.work(burst=True, with_scheduler=False)
 
     return drain
