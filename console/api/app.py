@@ -39,8 +39,8 @@ sees and may change the whole library. Each request is attributed to its key.
 the first answer again (with `Idempotent-Replayed: true`) and creates nothing more; the same key
 with a different body is a 409.
 
-**Rate limit.** Requests per key per window (settings `API_RATE_LIMIT`, `API_RATE_WINDOW`); over
-it, 429 with `Retry-After`.
+**Rate limit.** Requests per key per sliding window (settings `API_RATE_LIMIT`, `API_RATE_WINDOW`);
+over it, 429 with `Retry-After`.
 
 **Paging.** Lists take `offset` (default 0) and `limit` (default 10, at most 100) and answer
 `{"total_count", "offset", "limit", "items"}`.

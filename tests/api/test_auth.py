@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 import pytest
 
@@ -120,3 +121,15 @@ def test_the_reference_page_lists_every_operation(admin_client, anonymous) -> No
     for method, path in operations:
         assert f'<span class="status">{method}</span> <code class="mono">{path}</code>' in html
     assert "style=" not in html
+
+
+def test_the_rate_limit_slides_so_a_window_boundary_does_not_double_the_budget(api, api_key, settings) -> None:  # noqa: ANN001
+    """A fixed window lets `limit` requests in just before its boundary and `limit` more just after;
+    the sliding window still counts the earlier ones (weighted by how much of them is left)."""
+    settings.API_RATE_LIMIT, settings.API_RATE_WINDOW = 3, 2
+    time.sleep((2 - time.time() % 2) + 1.7 if time.time() % 2 > 1.7 else 1.7 - time.time() % 2)
+    assert [api.get("/api/v1/templates").status_code for _ in range(3)] == [200, 200, 200]
+    time.sleep(2 - time.time() % 2 + 0.05)  # just past the boundary of a 2 s fixed window
+    response = api.get("/api/v1/templates")
+    assert_error(response, 429, "RequestLimitExceeded")
+    assert 1 <= int(response["Retry-After"]) <= 2
