@@ -14,8 +14,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from media_jobs.encode import EncodeError, ErrorCode, RenderSpec, render_isolated
+from media_jobs.encode import RenderSpec, render_isolated
 from media_jobs.encode.geometry import plan_layout
+from media_jobs.errors import ErrorCode, LoopdeckError
 from media_jobs.jobs import scratch
 from media_jobs.jobs.common import local_copy
 from media_jobs.models import Video
@@ -50,7 +51,7 @@ def preview_spec(spec: RenderSpec, video: Video) -> tuple[RenderSpec, float, flo
     """The bounded spec, with the full range and full size it stands for."""
     spec.validate()
     if not video.duration or not video.width or not video.height:
-        raise EncodeError(ErrorCode.INVALID_VIDEO_FORMAT, "the video is not probed yet")
+        raise LoopdeckError(ErrorCode.INVALID_VIDEO_FORMAT, "the video is not probed yet")
     span = spec.resolve_range(video.duration)
     end = min(span.end, span.start + PREVIEW_SECONDS)
     layout = plan_layout(spec, video.width, video.height)

@@ -8,7 +8,8 @@ refuse it. Views, the API and the command layer all ask here, so the rule lives 
 
 from __future__ import annotations
 
-from media_jobs.encode.errors import PERMANENT_CODES, ErrorCode
+from media_jobs.encode.errors import PERMANENT_CODES
+from media_jobs.errors import ErrorCode
 from media_jobs.models import AnimatedImage, Task, Video
 
 _WHY = {

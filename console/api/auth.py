@@ -11,7 +11,7 @@ from ninja.security import HttpBearer
 from console.api import ratelimit
 from console.api.errors import ApiError
 from console.api.models import ApiKey
-from media_jobs.encode import ErrorCode
+from media_jobs.errors import ErrorCode
 
 
 class ApiKeyAuth(HttpBearer):

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from console.api.errors import ApiError, not_found, request_id
 from console.api.models import ApiAction
-from media_jobs.encode import ErrorCode
+from media_jobs.errors import ErrorCode
 
 log = logging.getLogger("console.api")
 M = TypeVar("M", bound=Model)

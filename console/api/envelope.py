@@ -43,7 +43,7 @@ from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from console.api.errors import REQUEST_ID_HEADER, ApiError, error_response, request_id
 from console.middleware.uploads import ANONYMOUS_BODY_LIMIT
-from media_jobs.encode import ErrorCode
+from media_jobs.errors import ErrorCode
 
 log = logging.getLogger("console.api")
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from console.api.errors import ApiError, error_response
 from console.api.models import ApiKey, IdempotencyRecord
-from media_jobs.encode import ErrorCode
+from media_jobs.errors import ErrorCode
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -85,6 +85,13 @@ class ProcessForm(forms.Form):
         return cleaned
 
 
+class PreviewOffsetsForm(forms.Form):
+    """The Processing tab's offsets as a preview posts them (the same fields as ProcessForm's)."""
+
+    start_time_offset = forms.FloatField(required=False)
+    end_time_offset = forms.FloatField(required=False)
+
+
 class WorkflowForm(forms.Form):
     """A workflow's name and comment; its steps come as parallel lists (template, start, end)."""
 

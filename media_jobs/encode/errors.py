@@ -1,4 +1,5 @@
-"""The named error codes, in one place for the encode core, the jobs, the console and the API."""
+"""The encode core's own error codes: what can go wrong with a video and its render. The project's
+full list (access, limits, the library's state) is media_jobs.errors, which maps these by name."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
-    """Stable codes shown to operators and returned by the API.
+    """Stable codes for media and render failures (a subset of media_jobs.errors.ErrorCode).
 
     Names follow the vendors' (Tencent VOD, Alibaba VOD) where one exists, so users can map them.
     """
@@ -25,14 +26,6 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_STORAGE = "InsufficientStorage"
     RESOURCE_NOT_FOUND = "ResourceNotFound"
     INTERNAL_ERROR = "InternalError"
-    # Fetching a source from a URL (Tencent's SourceFileError.DownloadNotAccessible).
-    DOWNLOAD_FAILED = "DownloadFailed"
-    # The JSON API's own answers (Alibaba's common error names).
-    UNAUTHORIZED = "Unauthorized"
-    OPERATION_DENIED = "OperationDenied"
-    CONFLICT = "Conflict"
-    FILE_TOO_LARGE = "FileTooLarge"
-    REQUEST_LIMIT_EXCEEDED = "RequestLimitExceeded"
 
 
 # Errors that describe the input: retrying the same input cannot succeed, so jobs fail at once.

@@ -17,7 +17,8 @@ from media_jobs import net
 from media_jobs.commands import videos as video_commands
 
 from media_jobs.jobs import queues
-from media_jobs.encode import EncodeError, ErrorCode, probe_isolated
+from media_jobs.encode import EncodeError, probe_isolated
+from media_jobs.errors import ErrorCode
 from media_jobs.errors import LoopdeckError
 from media_jobs.jobs import scratch
 from media_jobs.models import Video

@@ -10,7 +10,8 @@ from django.core.files import File
 from django.db import close_old_connections, transaction
 
 from media_jobs.commands import videos as video_commands
-from media_jobs.encode import EncodeError, ErrorCode, probe_isolated, snapshot_isolated
+from media_jobs.encode import EncodeError, probe_isolated, snapshot_isolated
+from media_jobs.errors import ErrorCode
 from media_jobs.jobs import queues, scratch
 from media_jobs.jobs.common import current_job_id, local_copy
 from media_jobs.models import AnimatedImage, Video

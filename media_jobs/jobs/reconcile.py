@@ -27,7 +27,7 @@ from rq.registry import StartedJobRegistry
 from media_jobs.commands import videos as video_commands
 from media_jobs.jobs import queues, scratch
 from media_jobs.callbacks import schedule as callback_schedule
-from media_jobs.encode import ErrorCode
+from media_jobs.errors import ErrorCode
 from media_jobs.models import AnimatedImage, Task, Video
 
 log = logging.getLogger(__name__)

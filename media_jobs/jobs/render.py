@@ -16,7 +16,8 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from media_jobs.jobs import queues
-from media_jobs.encode import EncodeError, ErrorCode, RenderResult, render_isolated
+from media_jobs.encode import EncodeError, RenderResult, render_isolated
+from media_jobs.errors import ErrorCode
 from media_jobs.jobs import scratch
 from media_jobs.jobs.common import current_job_id, drop_connection, local_copy, riding_out
 from media_jobs.models import AnimatedImage

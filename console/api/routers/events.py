@@ -21,7 +21,7 @@ from console.api.event_schemas import (
     PullOut,
 )
 from console.api.schemas import Error, Page
-from media_jobs.callbacks import confirm_events, pull_events
+from media_jobs.commands.subscriptions import confirm_events, pull_events
 from media_jobs.errors import LoopdeckError
 
 router = Router(tags=["Events"])

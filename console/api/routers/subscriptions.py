@@ -1,5 +1,5 @@
 """Push subscriptions: create (the secret shown once), list, get, update, delete, rotate the
-secret, the delivery log, and redelivery. Every rule is `media_jobs.callbacks`'s, as in the console."""
+secret, the delivery log, and redelivery. Every rule is behind `media_jobs.commands.subscriptions`, as in the console."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from console.api.event_schemas import (
     SubscriptionPatchIn,
 )
 from console.api.schemas import Error, Page
-from media_jobs.callbacks import (
+from media_jobs.commands import subscriptions as subscription_commands
+from media_jobs.commands.subscriptions import (
     redeliver,
     redeliver_failed,
     rotate_secret,
@@ -93,7 +94,7 @@ def update_subscription(request: HttpRequest, subscription_id: UUID, payload: Su
 @router.delete("/{uuid:subscription_id}", response={204: None, **ERRORS}, summary="Delete a subscription")
 def delete_subscription(request: HttpRequest, subscription_id: UUID):
     """Its delivery log goes with it and pending deliveries are not sent; events are kept."""
-    _subscription(subscription_id).delete()
+    subscription_commands.delete_subscription(_subscription(subscription_id))
     attribute(request, "subscription", subscription_id)
     return Status(204, None)
 

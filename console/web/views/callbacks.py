@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console.web.views.common import paginate, query_without_page
-from media_jobs.callbacks import (
+from media_jobs.commands.subscriptions import (
+    delete_subscription,
     redeliver,
     redeliver_failed,
     rotate_secret,
@@ -118,7 +119,7 @@ def subscription_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 def subscription_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription(public_id)
     if request.method == "POST":
-        subscription.delete()
+        delete_subscription(subscription)
         messages.success(request, f"Subscription “{subscription.name}” deleted.")
         return redirect("console-notifications")
     return render(request, "console/confirm_delete.html", {

@@ -1,5 +1,6 @@
 """Preview before saving: the template form and the Processing tab post here and show the
-animation beside the form with its size (media_jobs.preview does the bounded render)."""
+animation beside the form with its size. Translation only: media_jobs.commands.preview checks
+and renders."""
 
 from __future__ import annotations
 
@@ -9,59 +10,36 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_POST
 
+from console.web.forms import PreviewOffsetsForm
 from console.web.templatetags.sizes import binary_size
-from media_jobs.commands import tasks as task_commands
-from media_jobs.encode import EncodeError, RenderSpec
-from media_jobs.errors import LoopdeckError
-from media_jobs.forms import PARAM_FIELDS, TemplateForm
-from media_jobs.models import AnimatedImageTemplate, Video
-from media_jobs.preview import PreviewBusy, render_preview
+from media_jobs.commands import preview as preview_commands
+from media_jobs.errors import ErrorCode, LoopdeckError
+
+STATUS = {ErrorCode.REQUEST_LIMIT_EXCEEDED: 429}
 
 
-def _offset(request: HttpRequest, name: str) -> float | None:
-    text = request.POST.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise LoopdeckError("InvalidTimeRange", "must be a number of seconds", field=name) from None
-
-
-def _spec(request: HttpRequest) -> RenderSpec:
+def _spec(request: HttpRequest, video):
     """From a saved template with the Processing tab's offsets, or from the unsaved template form."""
-    if "template" in request.POST:
-        template_pk = request.POST["template"].strip()
-        template = AnimatedImageTemplate.objects.filter(pk=template_pk if template_pk.isdigit() else 0).first()
-        if template is None:
-            raise LoopdeckError("MissingParameter", "check a template to preview", field="templates")
-        step = task_commands.StepRequest(template, _offset(request, "start_time_offset"), _offset(request, "end_time_offset"))
-        return task_commands.output_spec(step)
-    data = request.POST.copy()
-    data["name"] = data.get("name") or "preview"
-    form = TemplateForm(data)
-    if not form.is_valid():
-        field, messages = next(iter(form.errors.items()))
-        raise LoopdeckError("InvalidParameter", messages[0], field=field)
-    return RenderSpec(**{name: form.cleaned_data[name] for name in PARAM_FIELDS})
+    if "template" not in request.POST:
+        return preview_commands.form_spec(request.POST)
+    offsets = PreviewOffsetsForm(request.POST)
+    if not offsets.is_valid():
+        field, messages = next(iter(offsets.errors.items()))
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, messages[0], field)
+    return preview_commands.template_spec(video, request.POST["template"],
+                                          offsets.cleaned_data["start_time_offset"],
+                                          offsets.cleaned_data["end_time_offset"])
 
 
 @login_required
 @require_POST
 def preview(request: HttpRequest) -> JsonResponse:
-    video = Video.objects.filter(public_id=request.POST.get("video") or None, status=Video.Status.READY).first() \
-        if _is_uuid(request.POST.get("video", "")) else None
-    if video is None:
-        return JsonResponse({"errors": {"video": ["Choose a ready video to preview on."]}}, status=400)
     try:
-        result = render_preview(video, _spec(request))
-    except PreviewBusy as exc:
-        return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=429)
-    except (EncodeError, LoopdeckError) as exc:
+        video = preview_commands.ready_video(request.POST.get("video", ""))
+        result = preview_commands.preview(video, _spec(request, video))
+    except LoopdeckError as exc:
         field = exc.field or "__all__"
-        if field in ("start", "end", "duration", "trim_end") and "template" in request.POST:
-            field = "start_time_offset" if field == "start" else "end_time_offset"
-        return JsonResponse({"errors": {field: [f"{exc.code}: {exc.message}"]}}, status=400)
+        return JsonResponse({"errors": {field: [f"{exc.code}: {exc.message}"]}}, status=STATUS.get(exc.code, 400))
     response = JsonResponse({
         "image": f"data:{result.content_type};base64,{base64.b64encode(result.data).decode()}",
         "width": result.width, "height": result.height, "frames": result.frames,
@@ -72,13 +50,3 @@ def preview(request: HttpRequest) -> JsonResponse:
     })
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
