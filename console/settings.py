@@ -52,6 +52,9 @@ MIDDLEWARE = [
     # Before anything reads the body, query or Host: a request id, malformed requests as 4xx,
     # and the API's JSON error shape for every failure.
     "console.api.envelope.EnvelopeMiddleware",
+    # The vendors' API dialects answer at `/`: before sessions, CSRF and anything that parses the
+    # body, because the signature covers the raw bytes (LOOPDECK_VENDOR_API=false turns it off).
+    "console.dialects.middleware.VendorApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -203,9 +206,17 @@ LOGGING = {
 ALLOW_PRIVATE_ADDRESSES = env_bool("ALLOW_PRIVATE_ADDRESSES", False)
 URL_DOWNLOAD_TIMEOUT = env_float("URL_DOWNLOAD_TIMEOUT", 30, minimum=1)
 URL_DOWNLOAD_TOTAL_TIMEOUT = env_float("URL_DOWNLOAD_TOTAL_TIMEOUT", 1800, minimum=5)
-# Requests per API key per window (a fixed window counted in Redis); 0 turns the limit off.
+# Requests per API key per sliding window (counted in Redis); 0 turns the limit off.
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=0)
 API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60, minimum=1)
+# The vendor dialects (Tencent / Alibaba SDK calls at `/` of the host, console.dialects).
+VENDOR_API = env_bool("LOOPDECK_VENDOR_API", True)
+# Access key secrets are encrypted at rest under a key derived from this (default: SECRET_KEY).
+ACCESS_KEY_ENCRYPTION_KEY = env_str("ACCESS_KEY_ENCRYPTION_KEY", "")
+# A signed timestamp may differ from this machine's clock by at most this much (both vendors: 5 min).
+VENDOR_API_CLOCK_SKEW = env_int("VENDOR_API_CLOCK_SKEW", 300, minimum=1)
+# How long a vendor's SessionId de-duplicates a ProcessMedia (Tencent: 3 days).
+VENDOR_SESSION_DAYS = env_int("VENDOR_SESSION_DAYS", 3, minimum=1)
 # How long an Idempotency-Key is remembered.
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 

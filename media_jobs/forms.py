@@ -19,6 +19,7 @@ _PARAM_MODEL_FIELDS = [f for f in AnimatedImageTemplate._meta.fields if f.name i
 # A blank box means "unset" for nullable parameters and "the default" for the others.
 _NULLABLE = {f.name for f in _PARAM_MODEL_FIELDS if f.null}
 _DEFAULTS = {f.name: f.default for f in _PARAM_MODEL_FIELDS}
+_BOOLEANS = {f.name for f in AnimatedImageTemplate._meta.fields if f.get_internal_type() == "BooleanField"}
 
 
 class TemplateForm(forms.ModelForm):
@@ -72,6 +73,19 @@ class TemplateForm(forms.ModelForm):
         for name, message in spec.errors().items():
             self.add_error(name, message[0].upper() + message[1:] + ".")
         return cleaned
+
+    @classmethod
+    def with_changes(cls, base: AnimatedImageTemplate | None, changes: dict[str, Any]) -> "TemplateForm":
+        """A bound form: `base`'s current values (a new template's defaults without one) with
+        `changes` over them, for front doors that send only the fields that change (the API, the
+        vendor dialects). A null boolean means "leave as is"; other nulls are the form's blank."""
+        instance = base if base is not None else AnimatedImageTemplate()
+        data = {name: getattr(instance, name) for name in cls._meta.fields}
+        for name, value in changes.items():
+            if value is None and name in _BOOLEANS:
+                continue
+            data[name] = value
+        return cls(data=data, instance=base)
 
     def save(self, commit: bool = True) -> AnimatedImageTemplate:
         template = super().save(commit=False)

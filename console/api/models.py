@@ -106,6 +106,8 @@ class ApiAction(models.Model):
     media_jobs models)."""
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, related_name="actions")
+    access_key = models.ForeignKey("AccessKey", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="actions")
     request_id = models.CharField(max_length=32)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=255)
@@ -116,3 +118,44 @@ class ApiAction(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="api_action_object")]
+
+
+class AccessKey(models.Model):
+    """A SecretId/SecretKey (Tencent) or AccessKeyId/AccessKeySecret (Alibaba) pair for the vendor
+    dialects (console.dialects). HMAC signatures need the secret itself at verification, so it is
+    kept encrypted (console.dialects.keys), never hashed; it is shown once when created.
+    States: active → revoked (refused at once)."""
+
+    key_id = models.CharField(max_length=40, unique=True, editable=False)
+    name = models.CharField(max_length=64)
+    secret_encrypted = models.TextField(editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+    @property
+    def prefix(self) -> str:
+        return self.key_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def touch(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at > _TOUCH_EVERY:
+            AccessKey.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

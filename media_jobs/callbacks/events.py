@@ -103,8 +103,8 @@ def procedure_state_changed(task: Task) -> dict[str, Any]:
             "FinishTime": utc_stamp(task.finished_at),
             "TasksPriority": 0,
             "TasksNotifyMode": "",
-            "SessionContext": "",
-            "SessionId": "",
+            "SessionContext": task.session_context,
+            "SessionId": task.session_id,
         },
     }
 
@@ -118,6 +118,13 @@ def dynamic_image_complete(image: AnimatedImage, at: datetime) -> dict[str, Any]
         "VideoId": str(image.video.public_id),
         "Status": "success" if ok else "fail",
         "JobId": str(image.public_id),
+        # The seed's flat fields, beside the nested DynamicImageJobInfo (receivers written
+        # against either form find theirs).
+        "DynamicImageUrl": _file_url(image.file) if ok else "",
+        "Format": image.container or image.params.get("format", ""),
+        "Width": str(image.width or 0) if ok else "",
+        "Height": str(image.height or 0) if ok else "",
+        "FileSize": str(image.size or 0) if ok else "",
     }
     if ok:
         # Alibaba sends these as strings.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -75,11 +77,19 @@ def steps_for_workflow(workflow: Workflow) -> list[StepRequest]:
 
 @transaction.atomic
 def submit_task(video: Video, steps: Iterable[StepRequest], origin: str = Task.Origin.CONSOLE,
-                workflow: Workflow | None = None, check_range: bool = True, field: str = "templates") -> Task:
+                workflow: Workflow | None = None, check_range: bool = True, field: str = "templates",
+                session_id: str = "", session_context: str = "") -> Task:
     """Create a task with one animated image per step and queue the renders after commit.
 
     With `check_range`, every step is checked against the video first and nothing is created
-    if one is invalid. Upload workflows skip it: their outputs fail one by one instead."""
+    if one is invalid. Upload workflows skip it: their outputs fail one by one instead.
+    A `session_id` seen in the last VENDOR_SESSION_DAYS returns that task instead (Tencent's
+    de-duplication of ProcessMedia)."""
+    if session_id:
+        since = timezone.now() - timedelta(days=settings.VENDOR_SESSION_DAYS)
+        earlier = Task.objects.filter(session_id=session_id, created_at__gte=since).order_by("created_at").first()
+        if earlier is not None:
+            return earlier
     steps = list(steps)
     check_count(len(steps), field, "template")
     if video.status == Video.Status.FAILED:
@@ -94,7 +104,8 @@ def submit_task(video: Video, steps: Iterable[StepRequest], origin: str = Task.O
                 exc.message = f"{step.template.name}: {exc.message}"
             exc.step = index  # type: ignore[attr-defined]  # which item, for the API's field path
             raise
-    task = Task.objects.create(video=video, origin=origin, workflow=workflow)
+    task = Task.objects.create(video=video, origin=origin, workflow=workflow, session_id=session_id[:50],
+                               session_context=session_context[:1000])
     for position, (step, spec) in enumerate(zip(steps, specs, strict=True)):
         image = AnimatedImage.objects.create(
             task=task, video=video, position=position, template=step.template,

@@ -38,6 +38,7 @@ class Task(models.Model):
         CONSOLE = "CONSOLE", "Console"
         UPLOAD = "UPLOAD", "Upload workflow"
         API = "API", "API"
+        VENDOR = "VENDOR", "Vendor API"
 
     class Result(models.TextChoices):
         SUCCESS = "SUCCESS", "Success"
@@ -51,6 +52,10 @@ class Task(models.Model):
     result = models.CharField(max_length=7, choices=Result.choices, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # Tencent's ProcessMedia: SessionContext is echoed in events and task details; SessionId
+    # makes a repeated submission return the first task (for VENDOR_SESSION_DAYS).
+    session_context = models.CharField(max_length=1000, blank=True)
+    session_id = models.CharField(max_length=50, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     begun_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

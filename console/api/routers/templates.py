@@ -5,7 +5,7 @@ Validation goes through `media_jobs.forms.TemplateForm`, the console's form: one
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -20,21 +20,6 @@ from media_jobs.models import AnimatedImageTemplate
 
 router = Router(tags=["Templates"])
 ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
-_FORM_FIELDS = TemplateForm.Meta.fields
-_BOOLEANS = {f.name for f in AnimatedImageTemplate._meta.fields if f.get_internal_type() == "BooleanField"}
-
-
-def _form_data(base: AnimatedImageTemplate, payload: dict[str, Any]) -> dict[str, Any]:
-    """The form's data: the base's current values (defaults for a new one) with the payload over
-    them. A null boolean means "leave as is"; other nulls are the form's blank."""
-    data = {name: getattr(base, name) for name in _FORM_FIELDS}
-    for name, value in payload.items():
-        if value is None and name in _BOOLEANS:
-            continue
-        data[name] = value
-    return data
-
-
 def _save(form: TemplateForm) -> AnimatedImageTemplate:
     if not form.is_valid():
         raise from_form(form)
@@ -65,7 +50,7 @@ def get_template(request: HttpRequest, definition: int):
 @router.post("", response={201: TemplateOut, **ERRORS}, summary="Create a custom template")
 def create_template(request: HttpRequest, payload: TemplateIn):
     """Unset fields take their defaults; `name` is required."""
-    form = TemplateForm(data=_form_data(AnimatedImageTemplate(), payload.model_dump(exclude_unset=True)))
+    form = TemplateForm.with_changes(None, payload.model_dump(exclude_unset=True))
     template = _save(form)
     attribute(request, "template", template.definition)
     return Status(201, serialize.template(template))
@@ -76,7 +61,7 @@ def update_template(request: HttpRequest, definition: int, payload: TemplateIn):
     """Only the fields given change. Tasks already submitted keep the parameters they copied."""
     template = _template(definition)
     template_commands.check_editable(template)
-    form = TemplateForm(data=_form_data(template, payload.model_dump(exclude_unset=True)), instance=template)
+    form = TemplateForm.with_changes(template, payload.model_dump(exclude_unset=True))
     template = _save(form)
     attribute(request, "template", template.definition)
     return serialize.template(template)
@@ -95,7 +80,7 @@ def delete_template(request: HttpRequest, definition: int):
 def copy_template(request: HttpRequest, definition: int, payload: CopyIn):
     """A new custom template with the same parameters (presets included) under a new name."""
     source = _template(definition)
-    form = TemplateForm(data=_form_data(source, {"name": payload.name}))
+    form = TemplateForm(data=TemplateForm.with_changes(source, {"name": payload.name}).data)
     if not form.is_valid():
         raise from_form(form)
     copy = template_commands.copy_template(source, form.cleaned_data["name"])
