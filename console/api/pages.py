@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
-from console.api.models import ApiKey
+from console.api.models import AccessKey, ApiKey
+from console.dialects import keys as access_keys
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -25,6 +26,17 @@ class ApiKeyForm(forms.Form):
         return self.cleaned_data["name"].strip()
 
 
+def _keys_page(request: HttpRequest, form: ApiKeyForm, access_form: ApiKeyForm, **shown: Any) -> HttpResponse:
+    failed = request.method == "POST" and (form.errors or access_form.errors)
+    response = render(request, "api/keys.html", {
+        "form": form, "access_form": access_form, "keys": ApiKey.objects.select_related("created_by"),
+        "access_keys": AccessKey.objects.select_related("created_by"), **shown,
+    }, status=400 if failed else 200)
+    # The page that shows a new key once must not be kept by the browser or a proxy.
+    patch_cache_control(response, no_store=True)
+    return response
+
+
 @login_required
 def api_keys(request: HttpRequest) -> HttpResponse:
     """List keys and create one. The new token is in this response only, never stored in clear."""
@@ -33,12 +45,29 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         key, token = ApiKey.issue(form.cleaned_data["name"], request.user)
         form = ApiKeyForm()
-    response = render(request, "api/keys.html", {
-        "form": form, "token": token, "keys": ApiKey.objects.select_related("created_by"),
-    }, status=400 if request.method == "POST" and form.errors else 200)
-    # The page that shows a new key once must not be kept by the browser or a proxy.
-    patch_cache_control(response, no_store=True)
-    return response
+    return _keys_page(request, form, ApiKeyForm(prefix="access"), token=token)
+
+
+@login_required
+@require_POST
+def create_access_key(request: HttpRequest) -> HttpResponse:
+    """A SecretId/SecretKey pair for the Tencent and Alibaba SDKs; the secret is in this response only."""
+    access_form = ApiKeyForm(request.POST, prefix="access")
+    pair = None
+    if access_form.is_valid():
+        key, secret = access_keys.create_access_key(access_form.cleaned_data["name"], request.user)
+        pair = {"id": key.key_id, "secret": secret}
+        access_form = ApiKeyForm(prefix="access")
+    return _keys_page(request, ApiKeyForm(), access_form, access_pair=pair)
+
+
+@login_required
+@require_POST
+def revoke_access_key(request: HttpRequest, key_id: int) -> HttpResponse:
+    key = get_object_or_404(AccessKey, pk=key_id)
+    key.revoke()
+    messages.success(request, f"Revoked the access key “{key.name}” ({key.key_id}). SDK calls signed with it are now refused.")
+    return redirect("console-api-keys")
 
 
 @login_required

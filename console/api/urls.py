@@ -22,5 +22,7 @@ urlpatterns = [
     re_path(r"^v1/", csrf_exempt(not_found)),
     path("keys/", pages.api_keys, name="console-api-keys"),
     path("keys/<int:key_id>/revoke/", pages.revoke_key, name="console-api-key-revoke"),
+    path("keys/access/", pages.create_access_key, name="console-access-key-create"),
+    path("keys/access/<int:key_id>/revoke/", pages.revoke_access_key, name="console-access-key-revoke"),
     path("docs/", pages.reference, name="console-api-docs"),
 ]

@@ -1,5 +1,5 @@
-"""One function per user action, shared by every front door (the HTML console, the JSON API and,
-later, the vendor dialects). Each checks its own preconditions and raises one
+"""One function per user action, shared by every front door (the HTML console, the JSON API and
+the vendor dialects). Each checks its own preconditions and raises one
 `media_jobs.errors.LoopdeckError` with a stable code and the field it concerns; the front doors
 only translate input and output.
 

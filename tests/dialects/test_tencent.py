@@ -167,3 +167,9 @@ def test_the_legacy_signatures_work_and_a_replayed_nonce_is_refused(endpoint, ac
     replay = requests.Session().send(sent[-1])
     assert replay.status_code == 200 and replay.json()["Response"]["Error"]["Code"] == "AuthFailure.SignatureFailure"
     assert "nonce" in replay.json()["Response"]["Error"]["Message"]
+
+
+def test_switched_off_the_root_is_the_console_again(endpoint, access_key, settings) -> None:  # noqa: ANN001
+    settings.VENDOR_API = False
+    error = refused(client(endpoint, access_key), "DescribeAnimatedGraphicsTemplates", {"Limit": 1})
+    assert error.code != "InvalidAction" and not error.code.startswith("AuthFailure")
