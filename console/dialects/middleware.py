@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 
 from console.api import ratelimit
 from console.api.errors import REQUEST_ID_HEADER, ApiError, request_id
-from console.dialects import alibaba, signatures, tencent
+from console.dialects import alibaba, multimedia_ai, signatures, tencent
 from console.dialects.common import unflatten
 from media_jobs.errors import ErrorCode, LoopdeckError
 
@@ -157,7 +157,7 @@ class VendorApiMiddleware:
     def _alibaba_run(self, request: HttpRequest, verified: signatures.Verified, action: str, version: str,
                      params: dict[str, Any]) -> HttpResponse:
         rid = request_id(request)
-        actions = {alibaba.VOD_VERSION: alibaba.VOD_ACTIONS}.get(version)
+        actions = {alibaba.VOD_VERSION: alibaba.VOD_ACTIONS, multimedia_ai.VERSION: multimedia_ai.ACTIONS}.get(version)
         if actions is None:
             return alibaba.error(rid, 400, "InvalidVersion", f"the version {version!r} is not served")
         handler = actions.get(action)
@@ -167,6 +167,8 @@ class VendorApiMiddleware:
             self._admit(request, verified)
             body = handler(request, params)
         except LoopdeckError as exc:
+            if version == multimedia_ai.VERSION:
+                return multimedia_ai.from_loopdeck(rid, exc)
             return alibaba.from_loopdeck(rid, exc)
         except ApiError as exc:
             return alibaba.error(rid, exc.status, "Throttling" if exc.status == 429 else "Forbidden", exc.message)

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from media_jobs import net
-from media_jobs.commands.tasks import steps_for_workflow, submit_task
+from media_jobs.commands.tasks import StepRequest, steps_for_workflow, submit_task
 from media_jobs.encode import EncodeError, MediaInfo, probe_isolated
 from media_jobs.errors import ErrorCode, LoopdeckError, from_encode
 from media_jobs.jobs import queues
@@ -92,9 +92,12 @@ def url_file_name(url: str) -> str:
 
 
 @transaction.atomic
-def import_from_url(url: str, title: str | None, workflow: Workflow | None) -> Video:
-    """Create the PROCESSING video (and its workflow task) and queue the download after commit.
-    The address rules of media_jobs.net apply now and again when the job connects."""
+@transaction.atomic
+def import_from_url(url: str, title: str | None, workflow: Workflow | None,
+                    steps: list[StepRequest] | None = None, origin: str = Task.Origin.UPLOAD) -> Video:
+    """Create the PROCESSING video (and its workflow task, or a task of `steps`) and queue the
+    download after commit. The address rules of media_jobs.net apply now and again when the job
+    connects."""
     try:
         net.check_url(url)
     except LoopdeckError as exc:
@@ -106,6 +109,8 @@ def import_from_url(url: str, title: str | None, workflow: Workflow | None) -> V
     if workflow is not None:
         submit_task(video, steps_for_workflow(workflow), origin=Task.Origin.UPLOAD, workflow=workflow,
                     check_range=False, field="workflow_id")
+    elif steps:
+        submit_task(video, steps, origin=origin, check_range=False)
     queues.enqueue_fetch_of(video, url.strip())
     return video
 
