@@ -71,10 +71,13 @@ class TemplateIn(In):
     palette_mode: str | None = Field(None, description=f"One of {', '.join(S.PALETTE_MODES)}.")
     loop: int | None = Field(None, description=f"Loop count, {_range(S.LOOP_MIN, S.LOOP_MAX)} (0 = forever).")
     set_as_cover: bool | None = Field(None, description="Outputs of this template become the video's cover.")
+    process: str | None = Field(None, description="An Alibaba OSS process string (`video/animation,f_gif,w_100,"
+                                "h_100,inter_1000`) instead of the parameter fields; fields given as well win.")
 
 
 class TemplateOut(Schema):
     definition: int = Field(description="The template id (presets 20000–99999, custom from 100000).")
+    process: str = Field(description="The Alibaba OSS process string that makes the same animation.")
     type: Literal["Preset", "Custom"]
     name: str
     comment: str

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from media_jobs.commands import templates as template_commands
 from media_jobs.encode import RenderSpec
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video, Workflow
 
@@ -16,7 +17,8 @@ def absolute(request: HttpRequest, url: str) -> str | None:
 
 def template(t: AnimatedImageTemplate) -> dict[str, Any]:
     return {
-        "definition": t.definition, "type": t.kind, "name": t.name, "comment": t.comment,
+        "definition": t.definition, "process": template_commands.process_form(t), "type": t.kind, "name": t.name,
+        "comment": t.comment,
         "description": t.description, **{name: getattr(t, name) for name in RenderSpec.field_names()},
         "set_as_cover": t.set_as_cover, "created_at": t.created_at, "updated_at": t.updated_at,
     }

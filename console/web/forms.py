@@ -85,6 +85,15 @@ class ProcessForm(forms.Form):
         return cleaned
 
 
+class ProcessStringForm(forms.Form):
+    """Paste an Alibaba OSS process string; the template form below fills in from it."""
+
+    process = forms.CharField(label="OSS process string", max_length=2000,
+                              widget=forms.TextInput(attrs={"placeholder": "video/animation,f_gif,w_100,h_100,inter_1000",
+                                                            "class": "mono"}),
+                              help_text="Alibaba OSS video/animation parameters: ss, f, num, inter, fps, w, h, pw, ph, scaletype.")
+
+
 class PreviewOffsetsForm(forms.Form):
     """The Processing tab's offsets as a preview posts them (the same fields as ProcessForm's)."""
 

@@ -3,9 +3,13 @@ place for a template's parameter rules); copy and delete are here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from media_jobs import process_string
+from media_jobs.encode import RenderSpec
 from media_jobs.errors import ErrorCode, LoopdeckError
 from media_jobs.forms import TemplateForm
 from media_jobs.models import AnimatedImageTemplate, Workflow
@@ -69,3 +73,17 @@ def save_template(form: TemplateForm) -> AnimatedImageTemplate:
             return form.save()
     except IntegrityError as exc:
         raise LoopdeckError(ErrorCode.CONFLICT, "a template with this name or definition already exists", "name") from exc
+
+
+def changes_from_process(text: str) -> dict[str, Any]:
+    """The template fields an OSS `video/animation` process string sets (only the animation part;
+    saveas and notify belong to a processing request, not to a template). Errors name the
+    `process` field, and their message the OSS parameter at fault."""
+    try:
+        return process_string.parse(text).params
+    except LoopdeckError as exc:
+        raise LoopdeckError(exc.code, exc.message, "process") from exc
+
+
+def process_form(template: AnimatedImageTemplate) -> str:
+    return process_string.render({name: getattr(template, name) for name in RenderSpec.field_names()})

@@ -20,6 +20,15 @@ from media_jobs.models import AnimatedImageTemplate
 
 router = Router(tags=["Templates"])
 ERRORS = {400: Error, 401: Error, 404: Error, 409: Error, 429: Error}
+def _changes(payload: TemplateIn) -> dict:
+    """The fields given; a `process` string stands for the fields it sets (given fields win)."""
+    changes = payload.model_dump(exclude_unset=True)
+    process = changes.pop("process", None)
+    if process is not None:
+        changes = {**template_commands.changes_from_process(process), **changes}
+    return changes
+
+
 def _save(form: TemplateForm) -> AnimatedImageTemplate:
     if not form.is_valid():
         raise from_form(form)
@@ -50,7 +59,7 @@ def get_template(request: HttpRequest, definition: int):
 @router.post("", response={201: TemplateOut, **ERRORS}, summary="Create a custom template")
 def create_template(request: HttpRequest, payload: TemplateIn):
     """Unset fields take their defaults; `name` is required."""
-    form = TemplateForm.with_changes(None, payload.model_dump(exclude_unset=True))
+    form = TemplateForm.with_changes(None, _changes(payload))
     template = _save(form)
     attribute(request, "template", template.definition)
     return Status(201, serialize.template(template))
@@ -61,7 +70,7 @@ def update_template(request: HttpRequest, definition: int, payload: TemplateIn):
     """Only the fields given change. Tasks already submitted keep the parameters they copied."""
     template = _template(definition)
     template_commands.check_editable(template)
-    form = TemplateForm.with_changes(template, payload.model_dump(exclude_unset=True))
+    form = TemplateForm.with_changes(template, _changes(payload))
     template = _save(form)
     attribute(request, "template", template.definition)
     return serialize.template(template)

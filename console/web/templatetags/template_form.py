@@ -32,3 +32,11 @@ def range_modes() -> tuple[tuple[str, str, str], ...]:
 def preview_videos(limit: int = 50) -> list[Video]:
     return list(Video.objects.filter(status=Video.Status.READY).only("public_id", "title", "duration")
                 .order_by("-created_at")[:limit])
+
+
+@register.simple_tag
+def process_form(template_row) -> str:  # noqa: ANN001
+    """The template as an Alibaba OSS process string."""
+    from media_jobs.commands.templates import process_form as as_process
+
+    return as_process(template_row)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from console.web.forms import CopyTemplateForm
+from console.web.forms import CopyTemplateForm, ProcessStringForm
 from console.web.views.common import flash_error, show_error
 from media_jobs.commands import templates as template_commands
 from media_jobs.errors import LoopdeckError
@@ -29,8 +29,30 @@ def preset_catalog(request: HttpRequest) -> HttpResponse:
     return render(request, "console/preset_catalog.html", {"presets": presets})
 
 
+def _filled_from_process(request: HttpRequest) -> HttpResponse:
+    """The new-template form filled in from a pasted OSS process string (nothing is saved)."""
+    process_form = ProcessStringForm(request.POST)
+    form = TemplateForm()
+    status = 200
+    if process_form.is_valid():
+        try:
+            params = template_commands.changes_from_process(process_form.cleaned_data["process"])
+        except LoopdeckError as exc:
+            process_form.add_error("process", exc.message)
+            status = 400
+        else:
+            form = TemplateForm(initial={**{n: f.initial for n, f in form.fields.items()}, **params})
+            messages.info(request, "Filled in from the process string; check the values and save.")
+    else:
+        status = 400
+    return render(request, "console/template_form.html", {"form": form, "process_form": process_form,
+                                                          "template": None}, status=status)
+
+
 @login_required
 def template_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and "fill_from_process" in request.POST:
+        return _filled_from_process(request)
     form = TemplateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -40,7 +62,8 @@ def template_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Template {template.definition} “{template.name}” created.")
             return redirect(reverse("console-templates") + "?type=custom")
-    return render(request, "console/template_form.html", {"form": form, "template": None},
+    return render(request, "console/template_form.html", {"form": form, "template": None,
+                                                          "process_form": ProcessStringForm()},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -62,11 +85,14 @@ def template_edit(request: HttpRequest, definition: int) -> HttpResponse:
             template_commands.save_template(form)
         except LoopdeckError as exc:
             show_error(form, exc)
-            return render(request, "console/template_form.html", {"form": form, "template": template}, status=400)
+            return render(request, "console/template_form.html", {
+                "form": form, "template": template, "template_process": template_commands.process_form(template)},
+                status=400)
         messages.success(request, f"Template {definition} saved. Tasks already submitted keep their parameters.")
         return redirect(reverse("console-templates") + "?type=custom")
-    return render(request, "console/template_form.html", {"form": form, "template": template},
-                  status=400 if request.method == "POST" else 200)
+    return render(request, "console/template_form.html", {
+        "form": form, "template": template, "template_process": template_commands.process_form(template)},
+        status=400 if request.method == "POST" else 200)
 
 
 @login_required
