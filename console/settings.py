@@ -211,6 +211,9 @@ API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600, minimum=0)
 API_RATE_WINDOW = env_int("API_RATE_WINDOW", 60, minimum=1)
 # The vendor dialects (Tencent / Alibaba SDK calls at `/` of the host, console.dialects).
 VENDOR_API = env_bool("LOOPDECK_VENDOR_API", True)
+# The OSS-style endpoint answers virtual-host requests for <bucket>.<this host> (path style
+# /<bucket>/<object> always works, with any host).
+OSS_HOST = env_str("LOOPDECK_OSS_HOST", "")
 # Access key secrets are encrypted at rest under a key derived from this (default: SECRET_KEY).
 ACCESS_KEY_ENCRYPTION_KEY = env_str("ACCESS_KEY_ENCRYPTION_KEY", "")
 # A signed timestamp may differ from this machine's clock by at most this much (both vendors: 5 min).

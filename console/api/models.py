@@ -159,3 +159,22 @@ class AccessKey(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class OssObject(models.Model):
+    """A name in the OSS-style endpoint (console.dialects.oss): bucket and key of a video put
+    there, or of an animated image written there by `sys/saveas`. Buckets are namespaces over
+    the one media library; the bytes live where the library keeps them."""
+
+    bucket = models.CharField(max_length=63)
+    key = models.CharField(max_length=1023)
+    video = models.ForeignKey("media_jobs.Video", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    image = models.ForeignKey("media_jobs.AnimatedImage", on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "key"], name="oss_object_unique")]
+
+    def __str__(self) -> str:
+        return f"oss://{self.bucket}/{self.key}"

@@ -30,7 +30,9 @@ def _keys_page(request: HttpRequest, form: ApiKeyForm, access_form: ApiKeyForm, 
     failed = request.method == "POST" and (form.errors or access_form.errors)
     response = render(request, "api/keys.html", {
         "form": form, "access_form": access_form, "keys": ApiKey.objects.select_related("created_by"),
-        "access_keys": AccessKey.objects.select_related("created_by"), **shown,
+        "access_keys": AccessKey.objects.select_related("created_by"),
+        # Always present: a failed lookup is logged with the whole context, a new secret included.
+        "token": None, "access_pair": None, **shown,
     }, status=400 if failed else 200)
     # The page that shows a new key once must not be kept by the browser or a proxy.
     patch_cache_control(response, no_store=True)

@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 
 from console.api import ratelimit
 from console.api.errors import REQUEST_ID_HEADER, ApiError, request_id
-from console.dialects import alibaba, multimedia_ai, signatures, tencent
+from console.dialects import alibaba, multimedia_ai, oss, signatures, tencent
 from console.dialects.common import unflatten
 from media_jobs.errors import ErrorCode, LoopdeckError
 
@@ -45,6 +45,11 @@ class VendorApiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.VENDOR_API and oss.is_oss(request):
+            request._dont_enforce_csrf_checks = True  # signed by an access key, not a session
+            response = oss.handle(request, request_id(request))
+            response[REQUEST_ID_HEADER] = request_id(request)
+            return response
         if not settings.VENDOR_API or request.path != "/" or request.method not in ("GET", "POST"):
             return self.get_response(request)
         handler = self._dialect(request)

@@ -212,7 +212,9 @@ def record(kind: str, video: Video, *, task: Task | None = None, image: Animated
         event.pull_visible_at = now if event.in_pull_queue else None
         event.save()
         for subscription in Subscription.objects.filter(enabled=True):
-            if subscription.wants(kind) and event.payload(subscription.shape) is not None:
+            named = kind == Kind.TASK_FINISH and task is not None and task.notify_topic \
+                and subscription.name == task.notify_topic
+            if (subscription.wants(kind) or named) and event.payload(subscription.shape) is not None:
                 delivery = Delivery.objects.create(event=event, subscription=subscription, next_attempt_at=now)
                 schedule.enqueue(delivery)
     return event

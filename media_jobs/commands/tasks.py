@@ -78,7 +78,7 @@ def steps_for_workflow(workflow: Workflow) -> list[StepRequest]:
 @transaction.atomic
 def submit_task(video: Video, steps: Iterable[StepRequest], origin: str = Task.Origin.CONSOLE,
                 workflow: Workflow | None = None, check_range: bool = True, field: str = "templates",
-                session_id: str = "", session_context: str = "") -> Task:
+                session_id: str = "", session_context: str = "", notify_topic: str = "") -> Task:
     """Create a task with one animated image per step and queue the renders after commit.
 
     With `check_range`, every step is checked against the video first and nothing is created
@@ -105,7 +105,7 @@ def submit_task(video: Video, steps: Iterable[StepRequest], origin: str = Task.O
             exc.step = index  # type: ignore[attr-defined]  # which item, for the API's field path
             raise
     task = Task.objects.create(video=video, origin=origin, workflow=workflow, session_id=session_id[:50],
-                               session_context=session_context[:1000])
+                               session_context=session_context[:1000], notify_topic=notify_topic[:100])
     for position, (step, spec) in enumerate(zip(steps, specs, strict=True)):
         image = AnimatedImage.objects.create(
             task=task, video=video, position=position, template=step.template,

@@ -56,6 +56,9 @@ class Task(models.Model):
     # makes a repeated submission return the first task (for VENDOR_SESSION_DAYS).
     session_context = models.CharField(max_length=1000, blank=True)
     session_id = models.CharField(max_length=50, blank=True, db_index=True)
+    # Alibaba OSS `notify,topic_<b64>`: the task-finished event also goes to the subscription of
+    # this name, whatever events it subscribes to.
+    notify_topic = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     begun_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -66,6 +66,7 @@ def fetch_frames(url: str) -> tuple[Image.Image, list[Image.Image], list[int], b
     image = Image.open(io.BytesIO(data))
     frames, durations = [], []
     for frame in ImageSequence.Iterator(image):
+        frame.load()  # Pillow's WebP reader fills in the delay only once the frame is loaded
         frames.append(frame.copy())
         durations.append(frame.info.get("duration", 0))
     return image, frames, durations, data
