@@ -46,6 +46,13 @@ class TemplateForm(forms.ModelForm):
             "width_percent": "Width (% of source)",
             "height_percent": "Height (% of source)",
             "resolution_adaptive": "Resolution-adaptive (width/height are long/short edge)",
+            "max_size_kb": "Size budget (KB)",
+            "budget_order": "To fit the budget, lower",
+        }
+        help_texts = {
+            "max_size_kb": "Optional. A render over it is made again with lower settings until it fits; "
+                           "if nothing fits, the output fails (nothing over budget is stored).",
+            "budget_order": "A comma-separated order of quality (WebP), colors (GIF), fps, size.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any):

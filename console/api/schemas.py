@@ -70,6 +70,10 @@ class TemplateIn(In):
     dither: str | None = Field(None, description=f"One of {', '.join(S.DITHERS)}.")
     palette_mode: str | None = Field(None, description=f"One of {', '.join(S.PALETTE_MODES)}.")
     loop: int | None = Field(None, description=f"Loop count, {_range(S.LOOP_MIN, S.LOOP_MAX)} (0 = forever).")
+    max_size_kb: int | None = Field(None, description=f"Size budget in KB, {_range(S.MAX_SIZE_KB_MIN, S.MAX_SIZE_KB_MAX)}: "
+                                    "a render over it is made again with lower settings until it fits.")
+    budget_order: str | None = Field(None, description="What the budget lowers, in order: a comma list of "
+                                     f"{', '.join(S.BUDGET_KNOBS)}. Default quality,colors,fps,size.")
     set_as_cover: bool | None = Field(None, description="Outputs of this template become the video's cover.")
     process: str | None = Field(None, description="An Alibaba OSS process string (`video/animation,f_gif,w_100,"
                                 "h_100,inter_1000`) instead of the parameter fields; fields given as well win.")
@@ -103,6 +107,8 @@ class TemplateOut(Schema):
     dither: str
     palette_mode: str
     loop: int
+    max_size_kb: int | None
+    budget_order: str
     set_as_cover: bool
     created_at: datetime
     updated_at: datetime
@@ -169,6 +175,7 @@ class AnimatedImageOut(Schema):
     start_offset: float | None = Field(description="Source seconds actually used.")
     end_offset: float | None
     clipped: bool = Field(description="The requested range ran past the end of the video.")
+    budget_steps: list[str] = Field(description="What the template's size budget lowered to fit, in order.")
     is_cover: bool
     created_at: datetime
     begun_at: datetime | None

@@ -49,7 +49,7 @@ def animated_image(request: HttpRequest, i: AnimatedImage, cover_id: int | None 
         "container": i.container or None, "width": i.width, "height": i.height, "bitrate": i.bitrate,
         "size": i.size, "md5": i.md5 or None, "frames": i.frames, "fps": i.fps, "duration": i.duration,
         "start_offset": i.start_offset if done else None, "end_offset": i.end_offset if done else None,
-        "clipped": i.clipped, "is_cover": cover_id == i.pk, "created_at": i.created_at,
+        "clipped": i.clipped, "budget_steps": list(i.budget_steps or []), "is_cover": cover_id == i.pk, "created_at": i.created_at,
         "begun_at": i.begun_at, "finished_at": i.finished_at,
     }
 

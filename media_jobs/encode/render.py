@@ -20,6 +20,7 @@ import av
 import av.container
 import av.error
 
+from . import budget
 from .errors import EncodeError, ErrorCode
 from .frames import FrameSource, rewind
 from .geometry import Layout, plan_layout
@@ -67,12 +68,24 @@ def render(path: str | os.PathLike, spec: RenderSpec, out: str | os.PathLike,
 
 def render_to_temp(path: str | os.PathLike, spec: RenderSpec, out: str | os.PathLike, tmp: str,
                    progress: Callable[[float], None] | None = None) -> RenderResult:
-    """Render into `tmp`, then move it to `out`. The caller removes `tmp` if this fails."""
+    """Render into `tmp`, then move it to `out`. The caller removes `tmp` if this fails.
+
+    With a size budget, a result over it is rendered again down the budget's ladder until one
+    fits; none fitting is ResourceLimitExceeded (nothing over budget is ever moved to `out`)."""
     spec.validate()
     directory = os.path.dirname(os.path.abspath(os.fspath(out)))
     if not os.path.isdir(directory):
         raise EncodeError(ErrorCode.RESOURCE_NOT_FOUND, f"the output directory does not exist: {directory}")
     report = Progress(progress)
+    result = _render_once(path, spec, tmp, report)
+    if spec.max_size_kb and result.size > spec.max_size_kb * 1024:
+        result = budget.fit(spec, result, lambda cheaper: _render_once(path, cheaper, tmp, Progress(None)))
+    os.replace(tmp, os.fspath(out))
+    report(1.0)
+    return result
+
+
+def _render_once(path: str | os.PathLike, spec: RenderSpec, tmp: str, report: Progress) -> RenderResult:
     try:
         with open_sized(path) as container:
             job = _Job(path, container, spec, tmp, report)
@@ -84,10 +97,7 @@ def render_to_temp(path: str | os.PathLike, spec: RenderSpec, out: str | os.Path
     except av.error.FFmpegError as exc:
         raise EncodeError(ErrorCode.DECODE_FAILED, f"FFmpeg failed while rendering ({exc})") from None
     ended_early = job.source is not None and job.source.stats.ended_early
-    result = render_result(job.decided, tmp, written, job.emitted, ended_early)
-    os.replace(tmp, os.fspath(out))
-    report(1.0)
-    return result
+    return render_result(job.decided, tmp, written, job.emitted, ended_early)
 
 
 class _Job:

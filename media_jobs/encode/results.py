@@ -94,10 +94,14 @@ class RenderResult:
     start_offset: float
     end_offset: float
     clipped: bool = False  # the requested range ran past the end of the video
+    # What the size budget lowered, in order ("quality 75 → 45"); empty when none was needed.
+    budget_steps: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["budget_steps"] = list(self.budget_steps)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RenderResult":
-        return cls(**data)
+        return cls(**{**data, "budget_steps": tuple(data.get("budget_steps", ()))})

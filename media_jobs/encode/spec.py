@@ -32,6 +32,8 @@ OFFSET_MAX = 86_399.999  # Alibaba TimeSpan's upper bound, in seconds
 # A render may not produce more frames than this, whatever the range and rate: it bounds memory
 # and time for one output.
 OUTPUT_FRAMES_MAX = 6_000
+MAX_SIZE_KB_MIN, MAX_SIZE_KB_MAX = 1, 1_000_000
+BUDGET_KNOBS = ("quality", "colors", "fps", "size")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ class RenderSpec:
     dither: str = "bayer"
     palette_mode: str = "global"
     loop: int = 0
+    # A size budget (no vendor has one): when set, a render over it is made again with lower
+    # settings, in `budget_order`, until it fits (see media_jobs.encode.budget).
+    max_size_kb: int | None = None
+    budget_order: str = "quality,colors,fps,size"
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -188,6 +194,11 @@ def validate_params(spec: RenderSpec) -> dict[str, str]:
     if spec.palette_mode not in PALETTE_MODES:
         errors["palette_mode"] = f"must be one of {', '.join(PALETTE_MODES)}"
     _check_range(errors, "loop", spec.loop, LOOP_MIN, LOOP_MAX)
+    if spec.max_size_kb is not None:
+        _check_range(errors, "max_size_kb", spec.max_size_kb, MAX_SIZE_KB_MIN, MAX_SIZE_KB_MAX)
+    knobs = [k.strip() for k in str(spec.budget_order or "").split(",") if k.strip()]
+    if not knobs or any(k not in BUDGET_KNOBS for k in knobs) or len(set(knobs)) != len(knobs):
+        errors["budget_order"] = f"a comma-separated order of {', '.join(BUDGET_KNOBS)}, each at most once"
     errors.update(_time_errors(spec))
     return errors
 

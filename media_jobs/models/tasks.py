@@ -167,6 +167,8 @@ class AnimatedImage(models.Model):
     start_offset = models.FloatField(null=True, blank=True)
     end_offset = models.FloatField(null=True, blank=True)
     clipped = models.BooleanField(default=False)
+    # What the template's size budget lowered to fit ("quality 75 → 45"), in order.
+    budget_steps = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["task", "position"]
@@ -223,7 +225,7 @@ class AnimatedImage(models.Model):
             "container": result.container, "width": result.width, "height": result.height,
             "bitrate": result.bitrate, "size": result.size, "md5": result.md5, "frames": result.frames,
             "fps": result.fps, "duration": result.duration, "start_offset": result.start_offset,
-            "end_offset": result.end_offset, "clipped": result.clipped,
+            "end_offset": result.end_offset, "clipped": result.clipped, "budget_steps": list(result.budget_steps),
         }
         with transaction.atomic():
             won = self.owned_by(job_id).update(**fields)

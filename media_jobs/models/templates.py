@@ -84,6 +84,8 @@ class AnimatedImageTemplate(models.Model):
         default="global",
     )
     loop = models.PositiveIntegerField(default=0)
+    max_size_kb = models.PositiveIntegerField(null=True, blank=True)
+    budget_order = models.CharField(max_length=40, default="quality,colors,fps,size")
     set_as_cover = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)

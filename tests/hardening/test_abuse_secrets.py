@@ -143,6 +143,18 @@ def test_no_secret_reaches_the_logs_or_an_error_page(settings, password_redis, c
     token = TOKEN_RE.search(page)[0]
     assert token not in browser.get(reverse("console-api-keys")).content.decode()
     api = Client(raise_request_exception=False, headers={"Authorization": f"Bearer {token}"})
+    # An access key for the vendor SDKs: its secret is on this page only, kept encrypted; a call
+    # signed wrongly with it is refused and logged.
+    page = browser.post(reverse("console-access-key-create"), {"access-name": "sdk"}).content.decode()
+    access_id = re.search(r'id="new-access-id">([^<]+)<', page)[1]
+    access_secret = re.search(r'id="new-access-secret">([^<]+)<', page)[1]
+    assert access_secret not in browser.get(reverse("console-api-keys")).content.decode()
+    stamp = int(time.time())
+    refused = Client().post("/", "{}", content_type="application/json", headers={
+        "X-TC-Action": "DescribeTasks", "X-TC-Version": "2018-07-17", "X-TC-Timestamp": str(stamp),
+        "Authorization": f"TC3-HMAC-SHA256 Credential={access_id}/{time.strftime('%Y-%m-%d', time.gmtime(stamp))}"
+                         f"/vod/tc3_request, SignedHeaders=content-type;host, Signature={'0' * 64}"})
+    assert refused.json()["Response"]["Error"]["Code"] == "AuthFailure.SignatureFailure"
 
     # A subscription (its signing secret is in this answer only), an upload, a delivery that
     # fails once and is retried, against a real receiver.
@@ -195,6 +207,7 @@ def test_no_secret_reaches_the_logs_or_an_error_page(settings, password_redis, c
     assert "redis://:********@127.0.0.1" in report and "postgres://loopdeck:********@db" in report
 
     secrets = {"API key": token, "second API key": fresh_token, "signing secret": secret,
+               "access key secret": access_secret,
                "SECRET_KEY": settings.SECRET_KEY, "Redis password": REDIS_PASSWORD, "login password": LOGIN_PASSWORD}
     assert len(capture.lines) > 20  # the flow did log: requests, jobs, the failed attempt, the 500
     for what, value in secrets.items():
@@ -202,6 +215,6 @@ def test_no_secret_reaches_the_logs_or_an_error_page(settings, password_redis, c
             assert value not in text, f"the {what} appears in the {where}"
     # The token's secret half is not stored anywhere; its SHA-256 is.
     dump = _dump_database()
-    for value in (token, token.split("_", 2)[2], fresh_token.split("_", 2)[2]):
+    for value in (token, token.split("_", 2)[2], fresh_token.split("_", 2)[2], access_secret):
         assert value not in dump
     assert hash_token(token) in dump and Subscription.objects.get().secret == secret
