@@ -109,3 +109,25 @@ def test_bad_strings_sync_processing_and_signatures_are_refused(endpoint, access
     assert not_video.value.status == 400
     src.delete_object("clip.mp4")
     assert not src.object_exists("clip.mp4") and not OssObject.objects.exists()
+
+
+def test_virtual_host_style_when_the_oss_host_is_configured(endpoint, access_key, small_clip, settings,
+                                                            monkeypatch) -> None:  # noqa: ANN001
+    """`<bucket>.<LOOPDECK_OSS_HOST>`: oss2's default addressing for a named endpoint. The names
+    resolve to 127.0.0.1 in this process only (no DNS here)."""
+    import socket
+
+    settings.OSS_HOST = "oss.test"
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        return real("127.0.0.1" if str(host).endswith("oss.test") else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    port = endpoint.split(":")[1]
+    named = oss2.Bucket(oss2.AuthV4(*access_key), f"http://oss.test:{port}", "vhbucket", region="cn-hangzhou")
+    named.put_object_from_file("clips/a.mp4", str(small_clip))
+    assert OssObject.objects.filter(bucket="vhbucket", key="clips/a.mp4").exists()
+    assert named.get_object("clips/a.mp4").read() == small_clip.read_bytes()
+    # The same object by path style, with any host.
+    assert bucket(endpoint, access_key, "vhbucket").object_exists("clips/a.mp4")
