@@ -20,17 +20,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class ApiKey(models.Model):
-    """A bearer token for the JSON API. Single tenant: every active key sees the whole library.
-
-    The token (`ld_<lookup>_<secret>`) is shown once when created; only its SHA-256 is kept.
-    `lookup` is a public, unique part used to find the row without scanning hashes.
-    States: active → revoked (by an operator; a revoked key is refused at once).
-    """
+class IssuedKey(models.Model):
+    """What API keys and access keys share: a name, who made it, when it was last used, and
+    revocation (refused at once)."""
 
     name = models.CharField(max_length=64)
-    lookup = models.CharField(max_length=16, unique=True, editable=False)
-    token_hash = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -38,7 +32,38 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def touch(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at > _TOUCH_EVERY:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class ApiKey(IssuedKey):
+    """A bearer token for the JSON API. Single tenant: every active key sees the whole library.
+
+    The token (`ld_<lookup>_<secret>`) is shown once when created; only its SHA-256 is kept.
+    `lookup` is a public, unique part used to find the row without scanning hashes.
+    States: active → revoked (by an operator; a revoked key is refused at once).
+    """
+
+    lookup = models.CharField(max_length=16, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta(IssuedKey.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -48,8 +73,8 @@ class ApiKey(models.Model):
         return f"{TOKEN_PREFIX}{self.lookup}"
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
+    def shown_id(self) -> str:
+        return f"{self.prefix}…"
 
     @classmethod
     def issue(cls, name: str, user: models.Model | None = None) -> tuple["ApiKey", str]:
@@ -70,16 +95,6 @@ class ApiKey(models.Model):
             return None
         return key
 
-    def touch(self) -> None:
-        now = timezone.now()
-        if self.last_used_at is None or now - self.last_used_at > _TOUCH_EVERY:
-            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
-            self.last_used_at = now
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
 
 
 class IdempotencyRecord(models.Model):
@@ -120,23 +135,16 @@ class ApiAction(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="api_action_object")]
 
 
-class AccessKey(models.Model):
+class AccessKey(IssuedKey):
     """A SecretId/SecretKey (Tencent) or AccessKeyId/AccessKeySecret (Alibaba) pair for the vendor
     dialects (console.dialects). HMAC signatures need the secret itself at verification, so it is
-    kept encrypted (console.dialects.keys), never hashed; it is shown once when created.
-    States: active → revoked (refused at once)."""
+    kept encrypted (console.dialects.keys), never hashed; it is shown once when created."""
 
     key_id = models.CharField(max_length=40, unique=True, editable=False)
-    name = models.CharField(max_length=64)
     secret_encrypted = models.TextField(editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(IssuedKey.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_id})"
@@ -146,19 +154,8 @@ class AccessKey(models.Model):
         return self.key_id
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    def touch(self) -> None:
-        now = timezone.now()
-        if self.last_used_at is None or now - self.last_used_at > _TOUCH_EVERY:
-            AccessKey.objects.filter(pk=self.pk).update(last_used_at=now)
-            self.last_used_at = now
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
+    def shown_id(self) -> str:
+        return self.key_id
 
 
 class OssObject(models.Model):

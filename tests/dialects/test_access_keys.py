@@ -53,3 +53,10 @@ def test_the_console_shows_the_secret_once_and_revokes(admin_client) -> None:  #
     assert empty.status_code == 400 and "This field is required." in empty.content.decode()
     admin_client.post(reverse("console-access-key-revoke", args=[key.pk]))
     assert keys.secret_for(key.key_id) is None
+
+
+def test_the_keys_page_lists_both_kinds_under_a_plain_title(admin_client) -> None:  # noqa: ANN001
+    keys.create_access_key("listed")
+    html = admin_client.get(reverse("console-api-keys")).content.decode()
+    assert re.search(r"<title>API keys · Loopdeck</title>", html)
+    assert html.count('id="access-keys"') == 1 and "listed" in html
