@@ -56,9 +56,13 @@ MIDDLEWARE = [
     # body, because the signature covers the raw bytes (LOOPDECK_VENDOR_API=false turns it off).
     "console.dialects.middleware.VendorApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the signed-in user's choice (console.web.language), else the language cookie,
+    # else Accept-Language (the JSON API's messages too; codes stay English).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.web.language.UserLanguageMiddleware",
     # Before any view or CSRF check reads a body: refuses oversized uploads from their headers.
     "console.middleware.uploads.UploadLimitMiddleware",
     # NUL in a query, form or JSON field is a named 400 (PostgreSQL cannot store or compare it).
@@ -113,7 +117,11 @@ LOGOUT_REDIRECT_URL = "console-login"
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The console's languages: the vendors' consoles our users come from are in these.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("ko", "한국어")]
+# Catalogues live in ./locale as .po; the .mo files are compiled at start-up (console.web.catalogues).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -3,12 +3,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 
 from console.web.views import media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("console.api.urls")),
+    # console.js's strings in the page's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs"), name="console-js-catalog"),
     path("", include("console.web.urls")),
 ]
 

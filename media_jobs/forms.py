@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from media_jobs import spec_messages
 from media_jobs.encode import RenderSpec
 from media_jobs.models import AnimatedImageTemplate
 
@@ -29,30 +31,39 @@ class TemplateForm(forms.ModelForm):
         model = AnimatedImageTemplate
         fields = ["name", "comment", *PARAM_FIELDS, "set_as_cover"]
         labels = {
-            "fps": "Frame rate (fps)",
-            "interval_ms": "Sampling interval (ms)",
-            "max_frames": "Frame cap",
-            "playback_fps": "Playback rate (fps)",
-            "start": "Start offset (s)",
-            "end": "End offset (s)",
-            "duration": "Duration (s)",
-            "trim_end": "Trim from end (s)",
-            "quality": "WebP quality",
-            "lossless": "Lossless WebP",
-            "colors": "GIF colours",
-            "dither": "GIF dithering",
-            "palette_mode": "GIF palette",
-            "loop": "Loop count (0 = forever)",
-            "width_percent": "Width (% of source)",
-            "height_percent": "Height (% of source)",
-            "resolution_adaptive": "Resolution-adaptive (width/height are long/short edge)",
-            "max_size_kb": "Size budget (KB)",
-            "budget_order": "To fit the budget, lower",
+            "name": _("Name"),
+            "comment": _("Comment"),
+            "format": _("Format"),
+            "width": _("Width"),
+            "height": _("Height"),
+            "scale_mode": _("Scale mode"),
+            "set_as_cover": _("Set as cover"),
+            "fps": _("Frame rate (fps)"),
+            "interval_ms": _("Sampling interval (ms)"),
+            "max_frames": _("Frame cap"),
+            "playback_fps": _("Playback rate (fps)"),
+            "start": _("Start offset (s)"),
+            "end": _("End offset (s)"),
+            "duration": _("Duration (s)"),
+            "trim_end": _("Trim from end (s)"),
+            "quality": _("WebP quality"),
+            "lossless": _("Lossless WebP"),
+            "colors": _("GIF colours"),
+            "dither": _("GIF dithering"),
+            "palette_mode": _("GIF palette"),
+            "loop": _("Loop count (0 = forever)"),
+            # xgettext:no-python-format
+            "width_percent": _("Width (% of source)"),
+            # xgettext:no-python-format
+            "height_percent": _("Height (% of source)"),
+            "resolution_adaptive": _("Resolution-adaptive (width/height are long/short edge)"),
+            "max_size_kb": _("Size budget (KB)"),
+            "budget_order": _("To fit the budget, lower"),
         }
         help_texts = {
-            "max_size_kb": "Optional. A render over it is made again with lower settings until it fits; "
-                           "if nothing fits, the output fails (nothing over budget is stored).",
-            "budget_order": "A comma-separated order of quality (WebP), colors (GIF), fps, size.",
+            "max_size_kb": _("Optional. A render over it is made again with lower settings until it fits; "
+                             "if nothing fits, the output fails (nothing over budget is stored)."),
+            "budget_order": _("A comma-separated order of quality (WebP), colors (GIF), fps, size."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -78,6 +89,7 @@ class TemplateForm(forms.ModelForm):
             return cleaned
         spec = RenderSpec(**params)
         for name, message in spec.errors().items():
+            message = spec_messages.translate(message)
             self.add_error(name, message[0].upper() + message[1:] + ".")
         return cleaned
 

@@ -140,3 +140,25 @@ def admin_client(django_user_model):  # noqa: ANN001, ANN201
     signed_in.force_login(user)
     signed_in.user = user
     return signed_in
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues() -> None:
+    """The console's translations, compiled as `manage.py serve` does at start-up."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from console.web.catalogues import compile_catalogues
+
+    if compile_catalogues(settings.BASE_DIR / "locale"):
+        translation.trans_real._translations = {}  # a catalogue read before it existed is read again
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests() -> Iterator[None]:
+    """A request in another language leaves it active in this thread (Django activates per
+    request and never resets); later tests that use no request would inherit it."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from console.api.models import AccessKey, ApiKey
 from console.dialects import keys as access_keys
@@ -20,7 +22,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=64, label="Name", help_text="Who or what uses it, e.g. “CMS importer”.")
+    name = forms.CharField(max_length=64, label=gettext_lazy("Name"), help_text=gettext_lazy("Who or what uses it, e.g. “CMS importer”."))
 
     def clean_name(self) -> str:
         return self.cleaned_data["name"].strip()
@@ -68,7 +70,8 @@ def create_access_key(request: HttpRequest) -> HttpResponse:
 def revoke_access_key(request: HttpRequest, key_id: int) -> HttpResponse:
     key = get_object_or_404(AccessKey, pk=key_id)
     key.revoke()
-    messages.success(request, f"Revoked the access key “{key.name}” ({key.key_id}). SDK calls signed with it are now refused.")
+    messages.success(request, _("Revoked the access key “%(name)s” (%(id)s). SDK calls signed with it are now refused.")
+                     % {"name": key.name, "id": key.key_id})
     return redirect("console-api-keys")
 
 
@@ -77,7 +80,8 @@ def revoke_access_key(request: HttpRequest, key_id: int) -> HttpResponse:
 def revoke_key(request: HttpRequest, key_id: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=key_id)
     key.revoke()
-    messages.success(request, f"Revoked the API key “{key.name}” ({key.prefix}…). Requests with it now get 401.")
+    messages.success(request, _("Revoked the API key “%(name)s” (%(id)s…). Requests with it now get 401.")
+                     % {"name": key.name, "id": key.prefix})
     return redirect("console-api-keys")
 
 

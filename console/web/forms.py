@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from media_jobs.commands import tasks as task_commands
 from media_jobs.commands import videos as video_commands
@@ -17,11 +19,11 @@ from media_jobs.models import AnimatedImageTemplate, Video, Workflow
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="Video file")
-    title = forms.CharField(max_length=255, required=False, help_text="Defaults to the file name.")
+    file = forms.FileField(label=gettext_lazy("Video file"))
+    title = forms.CharField(max_length=255, required=False, help_text=gettext_lazy("Defaults to the file name."))
     workflow = forms.ModelChoiceField(
-        queryset=Workflow.objects.all(), required=False, empty_label="No processing",
-        label="Process video during upload",
+        queryset=Workflow.objects.all(), required=False, empty_label=gettext_lazy("No processing"),
+        label=gettext_lazy("Process video during upload"),
     )
 
     @property
@@ -54,15 +56,15 @@ class ProcessForm(forms.Form):
     """Start processing an existing video: templates (each with the same offsets) or a workflow."""
 
     templates = TemplateChoiceField(
-        queryset=AnimatedImageTemplate.objects.all(), required=False, label="Templates",
+        queryset=AnimatedImageTemplate.objects.all(), required=False, label=gettext_lazy("Templates"),
         widget=forms.CheckboxSelectMultiple,
     )
-    workflow = forms.ModelChoiceField(queryset=Workflow.objects.all(), required=False, label="Or a workflow",
+    workflow = forms.ModelChoiceField(queryset=Workflow.objects.all(), required=False, label=gettext_lazy("Or a workflow"),
                                       empty_label="—")
-    start_time_offset = forms.FloatField(required=False, label="Start offset (s)",
-                                         help_text="Negative counts from the end. Blank: the template's.")
-    end_time_offset = forms.FloatField(required=False, label="End offset (s)",
-                                       help_text="Negative counts from the end; 0 is the end. Blank: the template's.")
+    start_time_offset = forms.FloatField(required=False, label=gettext_lazy("Start offset (s)"),
+                                         help_text=gettext_lazy("Negative counts from the end. Blank: the template’s."))
+    end_time_offset = forms.FloatField(required=False, label=gettext_lazy("End offset (s)"),
+                                       help_text=gettext_lazy("Negative counts from the end; 0 is the end. Blank: the template’s."))
 
     def __init__(self, *args: Any, video: Video, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -72,10 +74,10 @@ class ProcessForm(forms.Form):
         cleaned = super().clean()
         templates, workflow = cleaned.get("templates"), cleaned.get("workflow")
         if not templates and not workflow:
-            self.add_error("templates", "Choose at least one template or a workflow.")
+            self.add_error("templates", _("Choose at least one template or a workflow."))
             return cleaned
         if templates and workflow:
-            self.add_error("workflow", "Choose templates or a workflow, not both.")
+            self.add_error("workflow", _("Choose templates or a workflow, not both."))
             return cleaned
         if workflow:
             self.steps = task_commands.steps_for_workflow(workflow)
@@ -88,10 +90,11 @@ class ProcessForm(forms.Form):
 class ProcessStringForm(forms.Form):
     """Paste an Alibaba OSS process string; the template form below fills in from it."""
 
-    process = forms.CharField(label="OSS process string", max_length=2000,
+    process = forms.CharField(label=gettext_lazy("OSS process string"), max_length=2000,
                               widget=forms.TextInput(attrs={"placeholder": "video/animation,f_gif,w_100,h_100,inter_1000",
                                                             "class": "mono"}),
-                              help_text="Alibaba OSS video/animation parameters: ss, f, num, inter, fps, w, h, pw, ph, scaletype.")
+                              help_text=gettext_lazy("Alibaba OSS video/animation parameters: ss, f, num, inter, fps, w, h, pw, ph, "
+                                                "scaletype."))
 
 
 class PreviewOffsetsForm(forms.Form):
@@ -104,8 +107,8 @@ class PreviewOffsetsForm(forms.Form):
 class WorkflowForm(forms.Form):
     """A workflow's name and comment; its steps come as parallel lists (template, start, end)."""
 
-    name = forms.CharField(max_length=64)
-    comment = forms.CharField(max_length=256, required=False)
+    name = forms.CharField(max_length=64, label=gettext_lazy("Name"))
+    comment = forms.CharField(max_length=256, required=False, label=gettext_lazy("Comment"))
 
     def __init__(self, *args: Any, instance: Workflow | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -128,10 +131,10 @@ class WorkflowForm(forms.Form):
             try:
                 start, end = _seconds(row["start"]), _seconds(row["end"])
             except ValueError:
-                row["error"] = "Offsets must be numbers of seconds."
+                row["error"] = _("Offsets must be numbers of seconds.")
                 continue
             if template is None:
-                row["error"] = "Choose a template."
+                row["error"] = _("Choose a template.")
                 continue
             step = task_commands.StepRequest(template, start, end)
             problems = task_commands.output_spec(step).errors()
@@ -141,7 +144,7 @@ class WorkflowForm(forms.Form):
                 continue
             self.steps.append(step)
         if any(row["error"] for row in self.step_rows):
-            self.add_error(None, "Fix the steps marked below.")
+            self.add_error(None, _("Fix the steps marked below."))
         return cleaned
 
 
@@ -158,4 +161,4 @@ class RenameForm(forms.Form):
 
 
 class CopyTemplateForm(forms.Form):
-    name = forms.CharField(max_length=64, label="Name of the copy")
+    name = forms.CharField(max_length=64, label=gettext_lazy("Name of the copy"))

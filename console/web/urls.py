@@ -3,12 +3,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from console.web import language
 from console.web.views import callbacks, embed, library, overview, player, preview, tasks, templates, workflows
 
 urlpatterns = [
     path("", overview.overview, name="console-home"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="console-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="console-logout"),
+    path("language/", language.set_language, name="console-language"),
     # Media library and each video's tabs
     path("videos/", library.library, name="console-library"),
     path("videos/upload/", library.upload, name="console-upload"),

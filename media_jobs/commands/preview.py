@@ -6,6 +6,7 @@ refuses exactly what saving would refuse, naming the same field."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 import uuid
 from typing import Any, Mapping
 
@@ -25,7 +26,7 @@ def ready_video(public_id: str) -> Video:
     else:
         video = Video.objects.filter(public_id=public_id, status=Video.Status.READY).first()
     if video is None:
-        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "choose a ready video to preview on", "video")
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, _("choose a ready video to preview on"), "video")
     return video
 
 
@@ -34,7 +35,7 @@ def template_spec(video: Video, template_pk: str, start: float | None, end: floa
     pk = template_pk.strip()
     template = AnimatedImageTemplate.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
     if template is None:
-        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "check a template to preview", "templates")
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, _("check a template to preview"), "templates")
     return task_commands.check_step(task_commands.StepRequest(template, start, end), video)
 
 

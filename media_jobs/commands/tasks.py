@@ -9,6 +9,7 @@ from typing import Iterable
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from media_jobs import retry_rules
 from media_jobs.encode import EncodeError, RenderSpec
@@ -60,12 +61,14 @@ def check_step(step: StepRequest, video: Video) -> RenderSpec:
     return spec
 
 
-def check_count(count: int, field: str, what: str) -> None:
+def check_count(count: int, field: str, one: str, many: str) -> None:
+    """`one` / `many`: what is counted, already translated ("template" / "templates")."""
     if count == 0:
-        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, f"choose at least one {what}", field)
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, _("choose at least one %(what)s") % {"what": one}, field)
     if count > MAX_OUTPUTS_PER_TASK:
         raise LoopdeckError(ErrorCode.INVALID_PARAMETER,
-                            f"at most {MAX_OUTPUTS_PER_TASK} {what}s (one animated image each); got {count}", field)
+                            _("at most %(n)s %(what)s (one animated image each); got %(count)s")
+                            % {"n": MAX_OUTPUTS_PER_TASK, "what": many, "count": count}, field)
 
 
 def steps_for_workflow(workflow: Workflow) -> list[StepRequest]:
@@ -91,9 +94,9 @@ def submit_task(video: Video, steps: Iterable[StepRequest], origin: str = Task.O
         if earlier is not None:
             return earlier
     steps = list(steps)
-    check_count(len(steps), field, "template")
+    check_count(len(steps), field, _("template"), _("templates"))
     if video.status == Video.Status.FAILED:
-        raise LoopdeckError(ErrorCode.INVALID_VIDEO_FORMAT, f"the video cannot be processed: {video.error_message}",
+        raise LoopdeckError(ErrorCode.INVALID_VIDEO_FORMAT, _("the video cannot be processed: %(why)s") % {"why": video.error_message},
                             "video_id")
     specs = []
     for index, step in enumerate(steps):
@@ -123,7 +126,7 @@ def retry_image(image: AnimatedImage) -> None:
     """A failed output whose failure a rerun can fix goes back to WAITING (Conflict otherwise)."""
     refusal = retry_rules.retry_refusal(image)
     if refusal is not None:
-        raise LoopdeckError(ErrorCode.CONFLICT, f"{image.template_name} cannot be retried: {refusal}")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("%(name)s cannot be retried: %(why)s") % {"name": image.template_name, "why": refusal})
     image.reset_for_retry()
     queues.enqueue_render_of(image)
 
@@ -133,14 +136,14 @@ def retry_task(task: Task) -> int:
     """Retry every failed output of a task that a rerun can fix. Returns how many were queued;
     Conflict when none can be (an aborted task, no failure, or only failures of the input)."""
     if task.status == Task.Status.ABORTED:
-        raise LoopdeckError(ErrorCode.CONFLICT, "the task was aborted; submit a new one")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("the task was aborted; submit a new one"))
     failed = list(task.outputs.select_related("video", "task").filter(status=AnimatedImage.Status.FAIL))
     if not failed:
-        raise LoopdeckError(ErrorCode.CONFLICT, "the task has no failed animated image to retry")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("the task has no failed animated image to retry"))
     retryable = [image for image in failed if retry_rules.can_retry(image)]
     if not retryable:
-        raise LoopdeckError(ErrorCode.CONFLICT, "no failed animated image of this task can succeed on a retry "
-                                                "(their failures come from the input); submit a new task")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("no failed animated image of this task can succeed on a retry "
+                                                  "(their failures come from the input); submit a new task"))
     for image in retryable:
         image.reset_for_retry()
         queues.enqueue_render_of(image)
@@ -154,7 +157,7 @@ def abort_task(task: Task) -> Task:
     with `Aborted`. The task ends ABORTED. Conflict when it has already finished."""
     task = Task.objects.select_for_update().select_related("video").get(pk=task.pk)
     if task.is_final:
-        raise LoopdeckError(ErrorCode.CONFLICT, f"the task is {task.status}; only an unfinished task can be aborted")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("the task is %(status)s; only an unfinished task can be aborted") % {"status": task.status})
     unfinished = list(task.outputs.filter(status__in=[AnimatedImage.Status.WAITING, AnimatedImage.Status.PROCESSING])
                       .select_related("video").order_by("position"))
     now = timezone.now()
@@ -180,8 +183,8 @@ def delete_animated_image(image: AnimatedImage) -> None:
     cover. Conflict while it is waiting or rendering (abort the task first)."""
     image.refresh_from_db(fields=["status"])
     if not image.is_final:
-        raise LoopdeckError(ErrorCode.CONFLICT, f"the animated image is {image.status}; abort its task or wait "
-                                                "until it is done, then delete it")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("the animated image is %(status)s; abort its task or wait until it is done, then delete it")
+                            % {"status": image.status})
     Video.objects.filter(cover_animated=image).update(cover_animated=None)
     stored = image.file
     image.delete()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 
 from media_jobs import process_string
 from media_jobs.encode import RenderSpec
@@ -18,7 +19,7 @@ from media_jobs.models import AnimatedImageTemplate, Workflow
 def check_editable(template: AnimatedImageTemplate) -> None:
     if template.is_preset:
         raise LoopdeckError(ErrorCode.OPERATION_DENIED,
-                            f"preset template {template.definition} cannot be changed; copy it instead")
+                            _("preset template %(id)s cannot be changed; copy it instead") % {"id": template.definition})
 
 
 def users_of(template: AnimatedImageTemplate) -> list[str]:
@@ -29,11 +30,11 @@ def check_deletable(template: AnimatedImageTemplate) -> None:
     """Refused for presets and while a workflow uses the template."""
     if template.is_preset:
         raise LoopdeckError(ErrorCode.OPERATION_DENIED,
-                            f"preset template {template.definition} ships with Loopdeck and cannot be deleted")
+                            _("preset template %(id)s ships with Loopdeck and cannot be deleted") % {"id": template.definition})
     names = users_of(template)
     if names:
-        raise LoopdeckError(ErrorCode.CONFLICT, f"template {template.definition} is used by the workflows: "
-                                                f"{', '.join(names)}; remove it from them first")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("template %(id)s is used by the workflows: %(names)s; remove it from them first")
+                            % {"id": template.definition, "names": ", ".join(names)})
 
 
 def delete_template(template: AnimatedImageTemplate) -> None:
@@ -43,24 +44,24 @@ def delete_template(template: AnimatedImageTemplate) -> None:
         with transaction.atomic():
             template.delete()
     except ProtectedError as exc:  # a workflow took it up in between
-        raise LoopdeckError(ErrorCode.CONFLICT, f"template {template.definition} is now used by the workflows: "
-                                                f"{', '.join(users_of(template))}") from exc
+        raise LoopdeckError(ErrorCode.CONFLICT, _("template %(id)s is now used by the workflows: %(names)s")
+                            % {"id": template.definition, "names": ", ".join(users_of(template))}) from exc
 
 
 def copy_template(source: AnimatedImageTemplate, name: str) -> AnimatedImageTemplate:
     """A new custom template with the same parameters (presets included) under a new name."""
     name = (name or "").strip()
     if not name:
-        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "a name is required", "name")
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, _("a name is required"), "name")
     if len(name) > 64:
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, "at most 64 characters", "name")
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, _("at most %(n)s characters") % {"n": 64}, "name")
     if AnimatedImageTemplate.objects.filter(name=name).exists():
-        raise LoopdeckError(ErrorCode.CONFLICT, f"a template named {name!r} already exists", "name")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("a template named %(name)r already exists") % {"name": name}, "name")
     try:
         with transaction.atomic():
             return source.copy(name)
     except IntegrityError as exc:
-        raise LoopdeckError(ErrorCode.CONFLICT, f"a template named {name!r} already exists", "name") from exc
+        raise LoopdeckError(ErrorCode.CONFLICT, _("a template named %(name)r already exists") % {"name": name}, "name") from exc
 
 
 def save_template(form: TemplateForm) -> AnimatedImageTemplate:
@@ -72,7 +73,7 @@ def save_template(form: TemplateForm) -> AnimatedImageTemplate:
         with transaction.atomic():
             return form.save()
     except IntegrityError as exc:
-        raise LoopdeckError(ErrorCode.CONFLICT, "a template with this name or definition already exists", "name") from exc
+        raise LoopdeckError(ErrorCode.CONFLICT, _("a template with this name or definition already exists"), "name") from exc
 
 
 def changes_from_process(text: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from media_jobs import net
 from media_jobs.commands.tasks import StepRequest, steps_for_workflow, submit_task
@@ -30,9 +31,9 @@ def clean_title(text: str, field: str = "title", required: bool = True) -> str:
     kept = "".join(c if c.isprintable() else (" " if c.isspace() else "") for c in text or "")
     title = " ".join(kept.split())
     if required and not title:
-        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "a title is required", field)
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, _("a title is required"), field)
     if len(title) > MAX_TITLE:
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, f"the title is longer than {MAX_TITLE} characters", field)
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, _("the title is longer than %(n)s characters") % {"n": MAX_TITLE}, field)
     return title
 
 
@@ -47,7 +48,8 @@ def check_upload(upload: UploadedFile) -> MediaInfo:
     NoVideoStream, EmptyFile, ...), with `file` as the field."""
     if upload.size and upload.size > settings.MAX_UPLOAD_SIZE:
         raise LoopdeckError(ErrorCode.FILE_TOO_LARGE,
-                            f"the file is larger than the {settings.MAX_UPLOAD_SIZE // (1024 * 1024)} MiB limit", "file")
+                            _("the file is larger than the %(n)s MiB limit") % {"n": settings.MAX_UPLOAD_SIZE // (1024 * 1024)},
+                            "file")
     try:
         return probe_upload(upload)
     except EncodeError as exc:
@@ -130,11 +132,11 @@ def delete_video(video: Video) -> None:
 def set_cover(video: Video, image: AnimatedImage | None) -> None:
     """Make a finished animated image of this video its cover, or restore the static cover with None."""
     if image is not None and image.video_id != video.pk:
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, "the animated image belongs to another video",
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, _("the animated image belongs to another video"),
                             "animated_image_id")
     if image is not None and image.status != AnimatedImage.Status.SUCCESS:
-        raise LoopdeckError(ErrorCode.CONFLICT, f"the animated image is {image.status}; only a finished one can "
-                                                "be the cover", "animated_image_id")
+        raise LoopdeckError(ErrorCode.CONFLICT, _("the animated image is %(status)s; only a finished one can be the cover")
+                            % {"status": image.status}, "animated_image_id")
     video.set_cover(image)
 
 

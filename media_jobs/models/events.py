@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -40,10 +41,10 @@ class Event(models.Model):
     """
 
     class Kind(models.TextChoices):
-        UPLOAD = "UPLOAD", "Upload finished"
-        OUTPUT = "OUTPUT", "Animated image finished"
-        TASK_FINISH = "TASK_FINISH", "Task finished"
-        TASK_STATE = "TASK_STATE", "Task state changed"
+        UPLOAD = "UPLOAD", _("Upload finished")
+        OUTPUT = "OUTPUT", _("Animated image finished")
+        TASK_FINISH = "TASK_FINISH", _("Task finished")
+        TASK_STATE = "TASK_STATE", _("Task state changed")
 
     event_id = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -93,8 +94,8 @@ class Subscription(models.Model):
     """
 
     class Shape(models.TextChoices):
-        TENCENT = "TENCENT", "Tencent VOD"
-        ALIBABA = "ALIBABA", "Alibaba VOD"
+        TENCENT = "TENCENT", _("Tencent VOD")
+        ALIBABA = "ALIBABA", _("Alibaba VOD")
 
     public_id = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
     name = models.CharField(max_length=100)
@@ -135,9 +136,9 @@ class Delivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Pending"
-        DELIVERED = "DELIVERED", "Delivered"
-        FAILED = "FAILED", "Failed"
+        PENDING = "PENDING", _("Pending")
+        DELIVERED = "DELIVERED", _("Delivered")
+        FAILED = "FAILED", _("Failed")
 
     public_id = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
@@ -170,10 +171,10 @@ class DeliveryAttempt(models.Model):
     attempt whose worker died in between is marked INTERRUPTED (the receiver may have got it)."""
 
     class Outcome(models.TextChoices):
-        IN_FLIGHT = "IN_FLIGHT", "In flight"
-        SUCCESS = "SUCCESS", "Delivered"
-        FAILED = "FAILED", "Failed"
-        INTERRUPTED = "INTERRUPTED", "Interrupted"
+        IN_FLIGHT = "IN_FLIGHT", _("In flight")
+        SUCCESS = "SUCCESS", _("Delivered")
+        FAILED = "FAILED", _("Failed")
+        INTERRUPTED = "INTERRUPTED", _("Interrupted")
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField()

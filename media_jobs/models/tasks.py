@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,20 +30,20 @@ class Task(models.Model):
     """
 
     class Status(models.TextChoices):
-        WAITING = "WAITING", "Waiting"
-        PROCESSING = "PROCESSING", "Processing"
-        FINISH = "FINISH", "Finished"
-        ABORTED = "ABORTED", "Aborted"
+        WAITING = "WAITING", _("Waiting")
+        PROCESSING = "PROCESSING", _("Processing")
+        FINISH = "FINISH", _("Finished")
+        ABORTED = "ABORTED", _("Aborted")
 
     class Origin(models.TextChoices):
-        CONSOLE = "CONSOLE", "Console"
-        UPLOAD = "UPLOAD", "Upload workflow"
-        API = "API", "API"
-        VENDOR = "VENDOR", "Vendor API"
+        CONSOLE = "CONSOLE", _("Console")
+        UPLOAD = "UPLOAD", _("Upload workflow")
+        API = "API", _("API")
+        VENDOR = "VENDOR", _("Vendor API")
 
     class Result(models.TextChoices):
-        SUCCESS = "SUCCESS", "Success"
-        FAIL = "FAIL", "Failed"
+        SUCCESS = "SUCCESS", _("Success")
+        FAIL = "FAIL", _("Failed")
 
     task_id = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
     video = models.ForeignKey("media_jobs.Video", on_delete=models.CASCADE, related_name="tasks")
@@ -124,10 +125,10 @@ class AnimatedImage(models.Model):
     """
 
     class Status(models.TextChoices):
-        WAITING = "WAITING", "Waiting"
-        PROCESSING = "PROCESSING", "Processing"
-        SUCCESS = "SUCCESS", "Success"
-        FAIL = "FAIL", "Failed"
+        WAITING = "WAITING", _("Waiting")
+        PROCESSING = "PROCESSING", _("Processing")
+        SUCCESS = "SUCCESS", _("Success")
+        FAIL = "FAIL", _("Failed")
 
     public_id = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="outputs")

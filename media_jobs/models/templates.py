@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 
 from media_jobs.encode import spec as S
@@ -43,12 +44,12 @@ class AnimatedImageTemplate(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PRESET = "Preset", "Preset"
-        CUSTOM = "Custom", "Custom"
+        PRESET = "Preset", _("Preset")
+        CUSTOM = "Custom", _("Custom")
 
     class Format(models.TextChoices):
-        GIF = "gif", "GIF"
-        WEBP = "webp", "WebP"
+        GIF = "gif", _("GIF")
+        WEBP = "webp", _("WebP")
 
     definition = models.PositiveIntegerField(unique=True, editable=False)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CUSTOM, editable=False)
@@ -62,7 +63,8 @@ class AnimatedImageTemplate(models.Model):
     resolution_adaptive = models.BooleanField(default=True)
     width_percent = models.PositiveIntegerField(default=0)
     height_percent = models.PositiveIntegerField(default=0)
-    scale_mode = models.CharField(max_length=8, choices=_choices(S.SCALE_MODES), default="stretch")
+    scale_mode = models.CharField(max_length=8, choices=_choices(S.SCALE_MODES, {
+        "stretch": _("Stretch"), "fit": _("Fit"), "fill": _("Fill"), "crop": _("Crop")}), default="stretch")
     fps = models.FloatField(default=10)
     interval_ms = models.PositiveIntegerField(null=True, blank=True)
     max_frames = models.PositiveIntegerField(null=True, blank=True)
@@ -76,11 +78,13 @@ class AnimatedImageTemplate(models.Model):
     colors = models.PositiveSmallIntegerField(default=256)
     dither = models.CharField(
         max_length=16,
-        choices=_choices(S.DITHERS, {"floyd_steinberg": "Floyd–Steinberg", "sierra2_4a": "Sierra-2-4A"}),
+        choices=_choices(S.DITHERS, {"none": _("None"), "bayer": _("Bayer"), "floyd_steinberg": _("Floyd–Steinberg"),
+                                     "sierra2_4a": _("Sierra-2-4A")}),
         default="bayer",
     )
     palette_mode = models.CharField(
-        max_length=10, choices=_choices(S.PALETTE_MODES, {"global": "One palette per clip", "per_frame": "One palette per frame"}),
+        max_length=10, choices=_choices(S.PALETTE_MODES, {"global": _("One palette per clip"),
+                                                           "per_frame": _("One palette per frame")}),
         default="global",
     )
     loop = models.PositiveIntegerField(default=0)

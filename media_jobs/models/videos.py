@@ -7,6 +7,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from media_jobs.encode import MediaInfo
 
@@ -71,9 +72,9 @@ class Video(models.Model):
     """
 
     class Status(models.TextChoices):
-        PROCESSING = "PROCESSING", "Processing"
-        READY = "READY", "Ready"
-        FAILED = "FAILED", "Failed"
+        PROCESSING = "PROCESSING", _("Processing")
+        READY = "READY", _("Ready")
+        FAILED = "FAILED", _("Failed")
 
     public_id = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
     title = models.CharField(max_length=255)

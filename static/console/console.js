@@ -30,10 +30,10 @@ function enhanceUpload(form) {
       name.textContent = file.name;
       const bar = document.createElement("progress");
       bar.max = 100; bar.value = 0;
-      bar.setAttribute("aria-label", "Upload progress of " + file.name);
+      bar.setAttribute("aria-label", interpolate(gettext("Upload progress of %s"), [file.name]));
       const note = document.createElement("span");
       note.className = "upload-note";
-      note.textContent = "waiting";
+      note.textContent = gettext("waiting");
       li.append(name, bar, note);
       list.append(li);
       return { file, bar, note, li };
@@ -46,7 +46,7 @@ function enhanceUpload(form) {
       if (maxBytes && item.file.size > maxBytes) {
         // The server would refuse it from its size alone: say so now instead of sending it.
         item.li.classList.add("failed");
-        item.note.textContent = "The file is larger than the " + Math.floor(maxBytes / 1048576) + " MiB upload limit.";
+        item.note.textContent = interpolate(gettext("The file is larger than the %s MiB upload limit."), [Math.floor(maxBytes / 1048576)]);
         item.note.classList.add("error");
         sendNext();
         return;
@@ -70,18 +70,18 @@ function enhanceUpload(form) {
           item.li.classList.add("done");
           item.note.textContent = "";
           const link = document.createElement("a");
-          link.href = body.url; link.textContent = "Uploaded: open “" + body.title + "”";
+          link.href = body.url; link.textContent = interpolate(gettext("Uploaded: open “%s”"), [body.title]);
           item.note.append(link);
         } else {
           item.li.classList.add("failed");
-          const errors = body.errors ? Object.values(body.errors).flat().join(" ") : "Upload failed (HTTP " + xhr.status + ").";
+          const errors = body.errors ? Object.values(body.errors).flat().join(" ") : interpolate(gettext("Upload failed (HTTP %s)."), [xhr.status]);
           item.note.textContent = errors;
           item.note.classList.add("error");
         }
         sendNext();
       });
-      xhr.addEventListener("error", () => { item.note.textContent = "Network error: the file was not uploaded."; item.note.classList.add("error"); sendNext(); });
-      item.note.textContent = "uploading";
+      xhr.addEventListener("error", () => { item.note.textContent = gettext("Network error: the file was not uploaded."); item.note.classList.add("error"); sendNext(); });
+      item.note.textContent = gettext("uploading");
       xhr.send(data);
     };
     sendNext();
@@ -89,8 +89,9 @@ function enhanceUpload(form) {
   });
 }
 
-const LABELS = { WAITING: "Waiting", PROCESSING: "Processing", FINISH: "Finished", ABORTED: "Aborted",
-  SUCCESS: "Success", FAIL: "Failed", READY: "Ready", FAILED: "Failed" };
+const LABELS = { WAITING: gettext("Waiting"), PROCESSING: gettext("Processing"), FINISH: gettext("Finished"),
+  ABORTED: gettext("Aborted"), SUCCESS: gettext("Success"), FAIL: gettext("Failed"), READY: gettext("Ready"),
+  FAILED: gettext("Failed") };
 
 function setStatus(el, status) {
   el.textContent = LABELS[status] || status;
@@ -142,8 +143,8 @@ function enhanceCopy(root) {
     let text = button.dataset.copy;
     if (button.dataset.copyFrom) text = document.getElementById(button.dataset.copyFrom).value;
     else if (button.hasAttribute("data-absolute")) text = new URL(text, location.href).href;
-    try { await navigator.clipboard.writeText(text); button.textContent = "Copied"; }
-    catch (e) { window.prompt("Copy this:", text); }
+    try { await navigator.clipboard.writeText(text); button.textContent = gettext("Copied"); }
+    catch (e) { window.prompt(gettext("Copy this:"), text); }
   });
 }
 
@@ -187,7 +188,7 @@ function enhanceShapes(form) {
       if (!carried) hidden.push(wrap.querySelector("label").textContent.replace(/ \(.*\)$/, ""));
     });
     note.hidden = !hidden.length;
-    note.textContent = hidden.length ? "Not offered: the " + shape.selectedOptions[0].textContent + " shape has no event for " + hidden.join(", ").toLowerCase() + "." : "";
+    note.textContent = hidden.length ? interpolate(gettext("Not offered: the %s shape has no event for %s."), [shape.selectedOptions[0].textContent, hidden.join(", ").toLowerCase()]) : "";
   };
   shape.addEventListener("change", apply);
   apply();
@@ -257,17 +258,18 @@ function enhancePreview(form) {
       const body = await response.json();
       if (!response.ok) {
         const messages = Object.entries(body.errors || {}).map(([field, list]) => (field === "__all__" ? "" : field + ": ") + list.join(" "));
-        part("error").textContent = messages.join(" ") || "The preview failed.";
+        part("error").textContent = messages.join(" ") || gettext("The preview failed.");
         part("error").hidden = false;
         return;
       }
       part("image").src = body.image;
       part("image").width = body.width; part("image").height = body.height;
-      part("size").textContent = `Preview ${body.width}×${body.height}, ${body.frames} frames, ${body.start}–${body.end} s: ${body.size_label}. ` +
-        `Projected for the full render (${body.full_width}×${body.full_height}, ${body.start}–${body.full_end} s): about ${body.projected_label}.`;
+      part("size").textContent = interpolate(gettext("Preview %(width)s×%(height)s, %(frames)s frames, %(start)s–%(end)s s: %(size)s. Projected for the full render (%(full_width)s×%(full_height)s, %(start)s–%(full_end)s s): about %(projected)s."),
+        { width: body.width, height: body.height, frames: body.frames, start: body.start, end: body.end, size: body.size_label,
+          full_width: body.full_width, full_height: body.full_height, full_end: body.full_end, projected: body.projected_label }, true);
       part("result").hidden = false;
     } catch (e) {
-      part("error").textContent = "The preview failed: " + e; part("error").hidden = false;
+      part("error").textContent = interpolate(gettext("The preview failed: %s"), [e]); part("error").hidden = false;
     } finally {
       part("busy").hidden = true; button.disabled = false;
     }
@@ -305,4 +307,11 @@ document.addEventListener("DOMContentLoaded", () => {
   enhanceCopy(document);
   const steps = document.querySelector("[data-steps]");
   if (steps) enhanceSteps(steps);
+});
+
+// The language switch submits on change (the button stays for browsers without JavaScript).
+document.querySelectorAll("[data-autosubmit]").forEach((select) => {
+  const button = select.form.querySelector("[data-autosubmit-button]");
+  if (button) button.hidden = true;
+  select.addEventListener("change", () => select.form.submit());
 });

@@ -4,14 +4,15 @@ can run on."""
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from media_jobs.models import Video
 
 register = template.Library()
 
-RANGE_MODES = (("end", "End offset", "Tencent-style: an end time; negative counts from the end"),
-               ("duration", "Duration", "Alibaba: this many seconds from the start"),
-               ("trim_end", "Trim from end", "Alibaba End: cut this many seconds off the tail"))
+RANGE_MODES = (("end", _("End offset"), _("Tencent-style: an end time; negative counts from the end")),
+               ("duration", _("Duration"), _("Alibaba: this many seconds from the start")),
+               ("trim_end", _("Trim from end"), _("Alibaba End: cut this many seconds off the tail")))
 
 
 @register.simple_tag

@@ -14,6 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 
 from console.web.views.common import paginate, query_without_page
 from media_jobs.commands.subscriptions import (
@@ -33,14 +36,14 @@ EVENT_FLAGS = ("on_upload", "on_output", "on_task_finish", "on_task_state")
 class SubscriptionForm(forms.Form):
     """A subscription's settings; the URL and event rules are the service's (`save_subscription`)."""
 
-    name = forms.CharField(max_length=100, required=False, help_text="For you; the URL is used when empty.")
+    name = forms.CharField(max_length=100, required=False, help_text=gettext_lazy("For you; the URL is used when empty."))
     url = forms.CharField(label="URL", max_length=2048,
-                          help_text="http or https. Internal and private addresses are refused.")
-    shape = forms.ChoiceField(label="Payload shape", choices=Subscription.Shape.choices)
-    on_upload = forms.BooleanField(label="Upload finished (NewFileUpload / FileUploadComplete)", required=False)
-    on_output = forms.BooleanField(label="Animated image finished (Alibaba DynamicImageComplete)", required=False)
-    on_task_finish = forms.BooleanField(label="Task finished (Tencent ProcedureStateChanged)", required=False)
-    on_task_state = forms.BooleanField(label="Every task state change (Tencent ProcedureStateChanged)",
+                          help_text=gettext_lazy("http or https. Internal and private addresses are refused."))
+    shape = forms.ChoiceField(label=gettext_lazy("Payload shape"), choices=Subscription.Shape.choices)
+    on_upload = forms.BooleanField(label=gettext_lazy("Upload finished (NewFileUpload / FileUploadComplete)"), required=False)
+    on_output = forms.BooleanField(label=gettext_lazy("Animated image finished (Alibaba DynamicImageComplete)"), required=False)
+    on_task_finish = forms.BooleanField(label=gettext_lazy("Task finished (Tencent ProcedureStateChanged)"), required=False)
+    on_task_state = forms.BooleanField(label=gettext_lazy("Every task state change (Tencent ProcedureStateChanged)"),
                                        required=False)
     enabled = forms.BooleanField(required=False, initial=True)
 
@@ -109,7 +112,7 @@ def subscription_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     form = SubscriptionForm(request.POST if request.method == "POST" else None, subscription=subscription,
                             initial=_initial(subscription))
     if request.method == "POST" and form.save():
-        messages.success(request, f"Subscription “{subscription.name}” saved.")
+        messages.success(request, _("Subscription “%(name)s” saved.") % {"name": subscription.name})
         return redirect("console-subscription", public_id=subscription.public_id)
     return render(request, "console/callbacks/subscription_form.html", {"form": form, "subscription": subscription},
                   status=400 if request.method == "POST" else 200)
@@ -120,11 +123,11 @@ def subscription_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription(public_id)
     if request.method == "POST":
         delete_subscription(subscription)
-        messages.success(request, f"Subscription “{subscription.name}” deleted.")
+        messages.success(request, _("Subscription “%(name)s” deleted.") % {"name": subscription.name})
         return redirect("console-notifications")
     return render(request, "console/confirm_delete.html", {
-        "what": f"the subscription “{subscription.name}”",
-        "consequence": "Its delivery log goes with it and pending deliveries are not sent. Events stay in the event log.",
+        "what": _("the subscription “%(name)s”") % {"name": subscription.name},
+        "consequence": _("Its delivery log goes with it and pending deliveries are not sent. Events stay in the event log."),
         "cancel_url": reverse("console-subscription", args=[subscription.public_id]),
     })
 
@@ -142,8 +145,8 @@ def subscription_rotate(request: HttpRequest, public_id: str) -> HttpResponse:
 def subscription_redeliver_failed(request: HttpRequest, public_id: str) -> HttpResponse:
     subscription = _subscription(public_id)
     count = redeliver_failed(subscription)
-    messages.success(request, f"{count} failed deliver{'y' if count == 1 else 'ies'} queued again." if count
-                     else "No failed deliveries to send again.")
+    messages.success(request, ngettext("%(n)s failed delivery queued again.", "%(n)s failed deliveries queued again.",
+                                       count) % {"n": count} if count else _("No failed deliveries to send again."))
     return redirect("console-subscription", public_id=subscription.public_id)
 
 
@@ -196,7 +199,7 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
 def delivery_redeliver(request: HttpRequest, public_id: str) -> HttpResponse:
     delivery = get_object_or_404(Delivery.objects.select_related("event", "subscription"), public_id=public_id)
     redeliver(delivery)
-    messages.success(request, f"Event {delivery.event.event_id} queued again for “{delivery.subscription.name}”.")
+    messages.success(request, _("Event %(id)s queued again for “%(name)s”.") % {"id": delivery.event.event_id, "name": delivery.subscription.name})
     target = request.POST.get("next", "")
     if target == "subscription":
         return redirect("console-subscription", public_id=delivery.subscription.public_id)

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
 
 from console.web.forms import ProcessForm, RenameForm, UploadForm
 from console.web.views.common import flash_error, paginate, query_without_page, show_error
@@ -62,7 +63,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             url = reverse("console-video", args=[video.public_id])
             if wants_json:
                 return JsonResponse({"id": str(video.public_id), "title": video.title, "url": url}, status=201)
-            messages.success(request, f"Uploaded “{video.title}”.")
+            messages.success(request, _("Uploaded “%(title)s”.") % {"title": video.title})
             return redirect(url)
         if wants_json:
             return JsonResponse({"errors": {k: [str(e) for e in v] for k, v in form.errors.items()}}, status=400)
@@ -97,7 +98,7 @@ def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
         except LoopdeckError as exc:
             show_error(form, exc)
         else:
-            messages.success(request, "Processing started.")
+            messages.success(request, _("Processing started."))
             return redirect("console-video-processing", public_id=video.public_id)
     tasks = Task.objects.filter(video=video).prefetch_related("outputs").order_by("-created_at")
     return render(request, "console/video_processing.html", {
@@ -147,7 +148,7 @@ def video_rename(request: HttpRequest, public_id: str) -> HttpResponse:
     except LoopdeckError as exc:
         flash_error(request, exc, "Not renamed: ")
     else:
-        messages.success(request, "Renamed.")
+        messages.success(request, _("Renamed."))
     return redirect("console-video", public_id=video.public_id)
 
 
@@ -157,11 +158,11 @@ def video_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     if request.method == "POST":
         title = video.title
         video_commands.delete_video(video)
-        messages.success(request, f"Deleted “{title}” and its animated images.")
+        messages.success(request, _("Deleted “%(title)s” and its animated images.") % {"title": title})
         return redirect("console-library")
     return render(request, "console/confirm_delete.html", {
-        "what": f"the video “{video.title}”",
-        "consequence": f"Its original file and its {video.animated_images.count()} animated images are deleted too.",
+        "what": _("the video “%(title)s”") % {"title": video.title},
+        "consequence": _("Its original file and its %(n)s animated images are deleted too.") % {"n": video.animated_images.count()},
         "cancel_url": reverse("console-video", args=[video.public_id]),
     })
 
@@ -179,7 +180,7 @@ def image_cover(request: HttpRequest, public_id: str) -> HttpResponse:
     except LoopdeckError as exc:
         flash_error(request, exc, "Cover not set: ")
     else:
-        messages.success(request, "Cover set.")
+        messages.success(request, _("Cover set."))
     return redirect("console-video-images", public_id=image.video.public_id)
 
 
@@ -192,7 +193,7 @@ def image_retry(request: HttpRequest, public_id: str) -> HttpResponse:
     except LoopdeckError as exc:
         flash_error(request, exc)
     else:
-        messages.success(request, f"Retrying {image.template_name}.")
+        messages.success(request, _("Retrying %(name)s.") % {"name": image.template_name})
     return redirect(request.POST.get("next") or reverse("console-video-processing", args=[image.video.public_id]))
 
 
@@ -206,11 +207,13 @@ def image_delete(request: HttpRequest, public_id: str) -> HttpResponse:
         except LoopdeckError as exc:
             flash_error(request, exc, "Not deleted: ")
         else:
-            messages.success(request, "Animated image deleted.")
+            messages.success(request, _("Animated image deleted."))
         return redirect(back)
     return render(request, "console/confirm_delete.html", {
-        "what": f"the animated image “{image.template_name}” ({image.container}, {image.width}×{image.height})",
-        "consequence": "Links and embeds that use its URL stop working." + (
-            " It is the video's cover; the still cover takes its place." if image.video.cover_animated_id == image.pk else ""),
+        "what": _("the animated image “%(name)s” (%(format)s, %(w)s×%(h)s)") % {
+            "name": image.template_name, "format": image.container, "w": image.width, "h": image.height},
+        "consequence": _("Links and embeds that use its URL stop working.") + (
+            " " + _("It is the video's cover; the still cover takes its place.")
+            if image.video.cover_animated_id == image.pk else ""),
         "cancel_url": back,
     })

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from console.web.views.common import flash_error, paginate, query_without_page
 from media_jobs.commands import tasks as task_commands
@@ -67,7 +69,8 @@ def task_retry(request: HttpRequest, task_id: str) -> HttpResponse:
     except LoopdeckError as exc:
         flash_error(request, exc, "Nothing retried: ")
     else:
-        messages.success(request, f"Retrying {count} failed animated image{'s' if count > 1 else ''}.")
+        messages.success(request, ngettext("Retrying %(n)s failed animated image.", "Retrying %(n)s failed animated images.",
+                                           count) % {"n": count})
     return redirect("console-task", task_id=task.task_id)
 
 
@@ -80,5 +83,5 @@ def task_abort(request: HttpRequest, task_id: str) -> HttpResponse:
     except LoopdeckError as exc:
         flash_error(request, exc, "Not aborted: ")
     else:
-        messages.success(request, "Task aborted.")
+        messages.success(request, _("Task aborted."))
     return redirect("console-task", task_id=task.task_id)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from console.web.forms import CopyTemplateForm, ProcessStringForm
 from console.web.views.common import flash_error, show_error
@@ -42,7 +43,7 @@ def _filled_from_process(request: HttpRequest) -> HttpResponse:
             status = 400
         else:
             form = TemplateForm(initial={**{n: f.initial for n, f in form.fields.items()}, **params})
-            messages.info(request, "Filled in from the process string; check the values and save.")
+            messages.info(request, _("Filled in from the process string; check the values and save."))
     else:
         status = 400
     return render(request, "console/template_form.html", {"form": form, "process_form": process_form,
@@ -60,7 +61,7 @@ def template_create(request: HttpRequest) -> HttpResponse:
         except LoopdeckError as exc:
             show_error(form, exc)
         else:
-            messages.success(request, f"Template {template.definition} “{template.name}” created.")
+            messages.success(request, _("Template %(id)s “%(name)s” created.") % {"id": template.definition, "name": template.name})
             return redirect(reverse("console-templates") + "?type=custom")
     return render(request, "console/template_form.html", {"form": form, "template": None,
                                                           "process_form": ProcessStringForm()},
@@ -77,7 +78,7 @@ def template_edit(request: HttpRequest, definition: int) -> HttpResponse:
     try:
         template_commands.check_editable(template)
     except LoopdeckError:
-        messages.info(request, "Presets are read-only. Copy it to make a template you can edit.")
+        messages.info(request, _("Presets are read-only. Copy it to make a template you can edit."))
         return redirect("console-template-copy", definition=definition)
     form = TemplateForm(request.POST if request.method == "POST" else None, instance=template)
     if request.method == "POST" and form.is_valid():
@@ -88,7 +89,7 @@ def template_edit(request: HttpRequest, definition: int) -> HttpResponse:
             return render(request, "console/template_form.html", {
                 "form": form, "template": template, "template_process": template_commands.process_form(template)},
                 status=400)
-        messages.success(request, f"Template {definition} saved. Tasks already submitted keep their parameters.")
+        messages.success(request, _("Template %(id)s saved. Tasks already submitted keep their parameters.") % {"id": definition})
         return redirect(reverse("console-templates") + "?type=custom")
     return render(request, "console/template_form.html", {
         "form": form, "template": template, "template_process": template_commands.process_form(template)},
@@ -105,7 +106,7 @@ def template_copy(request: HttpRequest, definition: int) -> HttpResponse:
         except LoopdeckError as exc:
             show_error(form, exc)
         else:
-            messages.success(request, f"Copied into template {copy.definition}. Adjust it here.")
+            messages.success(request, _("Copied into template %(id)s. Adjust it here.") % {"id": copy.definition})
             return redirect("console-template-edit", definition=copy.definition)
     return render(request, "console/template_copy.html", {"form": form, "source": source},
                   status=400 if request.method == "POST" else 200)
@@ -126,10 +127,10 @@ def template_delete(request: HttpRequest, definition: int) -> HttpResponse:
         except LoopdeckError as exc:
             flash_error(request, exc, f"Template {definition} was not deleted: ")
         else:
-            messages.success(request, f"Template {definition} deleted. Tasks already submitted are not affected.")
+            messages.success(request, _("Template %(id)s deleted. Tasks already submitted are not affected.") % {"id": definition})
         return redirect(back)
     return render(request, "console/confirm_delete.html", {
-        "what": f"template {definition} “{template.name}”",
-        "consequence": "Tasks already submitted with it keep their parameters.",
+        "what": _("template %(id)s “%(name)s”") % {"id": definition, "name": template.name},
+        "consequence": _("Tasks already submitted with it keep their parameters."),
         "cancel_url": back,
     })

@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from console.web.forms import WorkflowForm
 from console.web.views.common import show_error
@@ -33,7 +34,7 @@ def _edit(request: HttpRequest, workflow: Workflow | None) -> HttpResponse:
         except LoopdeckError as exc:
             show_error(form, exc)
         else:
-            messages.success(request, f"Workflow “{saved.name}” saved.")
+            messages.success(request, _("Workflow “%(name)s” saved.") % {"name": saved.name})
             return redirect("console-workflows")
     if request.method == "POST":
         rows = form.step_rows
@@ -69,10 +70,10 @@ def workflow_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     if request.method == "POST":
         name = workflow.name
         workflow_commands.delete_workflow(workflow)
-        messages.success(request, f"Workflow “{name}” deleted. Its tasks and animated images are kept.")
+        messages.success(request, _("Workflow “%(name)s” deleted. Its tasks and animated images are kept.") % {"name": name})
         return redirect("console-workflows")
     return render(request, "console/confirm_delete.html", {
-        "what": f"the workflow “{workflow.name}”",
-        "consequence": "Tasks it already started, and their animated images, are kept.",
+        "what": _("the workflow “%(name)s”") % {"name": workflow.name},
+        "consequence": _("Tasks it already started, and their animated images, are kept."),
         "cancel_url": reverse("console-workflows"),
     })

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from console.env import local_base_url
 from console.process.redis_server import is_reachable, start_local_redis
 from console.process.supervisor import Child, Supervisor, quick_worker_argv, reconciler_argv, worker_argv
+from console.web.catalogues import compile_catalogues
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
                                  "one more worker handles only callbacks and probes")
 
     def handle(self, *args: object, host: str, port: int, workers: int, **options: object) -> None:
+        compile_catalogues(settings.BASE_DIR / "locale")  # the console's languages (.po -> .mo)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self._ensure_admin()
