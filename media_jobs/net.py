@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from media_jobs.errors import ErrorCode, LoopdeckError
 
@@ -98,16 +99,17 @@ def resolve(host: str, port: int) -> list[Address]:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise _refuse(f"the host {host!r} cannot be resolved") from exc
+            raise _refuse(_("the host %(host)r cannot be resolved") % {"host": host}) from exc
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
     if not addresses:
-        raise _refuse(f"the host {host!r} has no address")
+        raise _refuse(_("the host %(host)r has no address") % {"host": host})
     if not private_allowed():
         for address in addresses:
             if not is_public(address):
                 # Every answer must be public: a mixed answer would let the connection pick.
-                raise _refuse(f"the URL points to a non-public address ({address}), which is not allowed; "
-                              "for local use, start Loopdeck with ALLOW_PRIVATE_ADDRESSES=true")
+                raise _refuse(_("the URL points to a non-public address (%(address)s), which is not allowed; "
+                                "for local use, start Loopdeck with ALLOW_PRIVATE_ADDRESSES=true")
+                              % {"address": address})
     return addresses
 
 
@@ -122,23 +124,23 @@ class Target:
 def parse_url(url: str) -> Target:
     """Split and check the form of a URL (http or https, a host, no credentials)."""
     if not isinstance(url, str) or not url.strip():
-        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "a URL is required", field="url")
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, _("a URL is required"), field="url")
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
-        raise _refuse(f"the URL is longer than {MAX_URL_LENGTH} characters")
+        raise _refuse(_("the URL is longer than %(n)s characters") % {"n": MAX_URL_LENGTH})
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise _refuse("the URL contains spaces or control characters")
+        raise _refuse(_("the URL contains spaces or control characters"))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise _refuse(f"the URL is malformed: {exc}") from exc
+        raise _refuse(_("the URL is malformed: %(why)s") % {"why": exc}) from exc
     if parts.scheme not in ("http", "https"):
-        raise _refuse("only http and https URLs are allowed")
+        raise _refuse(_("only http and https URLs are allowed"))
     if not parts.hostname:
-        raise _refuse("the URL has no host")
+        raise _refuse(_("the URL has no host"))
     if parts.username is not None or parts.password is not None:
-        raise _refuse("credentials in the URL are not allowed")
+        raise _refuse(_("credentials in the URL are not allowed"))
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path)
 

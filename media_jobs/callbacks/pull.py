@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from media_jobs.errors import ErrorCode, LoopdeckError
 from media_jobs.models import Event
@@ -56,9 +57,9 @@ class ConfirmResult:
 
 def _check_pull(max_events: int, wait_seconds: float) -> None:
     if not isinstance(max_events, int) or not 1 <= max_events <= MAX_EVENTS:
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, f"max_events must be 1 to {MAX_EVENTS}", field="max_events")
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, _("max_events must be 1 to %(n)s") % {"n": MAX_EVENTS}, field="max_events")
     if not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, f"wait_seconds must be 0 to {MAX_WAIT_SECONDS:g}",
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, _("wait_seconds must be 0 to %(n)s") % {"n": f"{MAX_WAIT_SECONDS:g}"},
                           field="wait_seconds")
 
 
@@ -114,9 +115,9 @@ def confirm_events(handles: Iterable[str]) -> ConfirmResult:
     """
     handles = list(dict.fromkeys(h for h in handles if isinstance(h, str) and h))
     if not handles:
-        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, "give at least one event handle", field="handles")
+        raise LoopdeckError(ErrorCode.MISSING_PARAMETER, _("give at least one event handle"), field="handles")
     if len(handles) > MAX_EVENTS:
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, f"at most {MAX_EVENTS} handles per call", field="handles")
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, _("at most %(n)s handles per call") % {"n": MAX_EVENTS}, field="handles")
     result = ConfirmResult()
     now = timezone.now()
     for handle in handles:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from media_jobs import net
 from media_jobs.callbacks import signing
@@ -30,7 +31,7 @@ def check_subscription(url: str | None, shape: str, flags: dict[str, bool]) -> N
     """Raise LoopdeckError (with `field`) unless the URL is safe and the shape carries a chosen
     event. A URL of None is not checked (it is not changing)."""
     if shape not in SHAPE_KINDS:
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, f"the payload shape must be one of {', '.join(SHAPE_KINDS)}",
+        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, _("the payload shape must be one of %(shapes)s") % {"shapes": ", ".join(SHAPE_KINDS)},
                           field="shape")
     if url is not None:
         net.check_url(url)
@@ -38,7 +39,8 @@ def check_subscription(url: str | None, shape: str, flags: dict[str, bool]) -> N
     if not chosen & SHAPE_KINDS[shape]:
         names = ", ".join(Kind(k).label.lower() for k in sorted(SHAPE_KINDS[shape]))
         raise LoopdeckError(ErrorCode.INVALID_PARAMETER,
-                          f"choose at least one event the {Shape(shape).label} shape carries: {names}",
+                          _("choose at least one event the %(shape)s shape carries: %(names)s")
+                            % {"shape": Shape(shape).label, "names": names},
                           field="events")
 
 
