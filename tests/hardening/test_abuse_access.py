@@ -31,6 +31,10 @@ PUBLIC = {
     # The OpenAPI document describes operations and holds no data; tools read it before they
     # have a key (tests/api/test_auth.py keeps it public on purpose).
     "api/v1/openapi.json": {"get": 200, "post": 200},
+    # console.js's strings in the page's language (the sign-in page needs them), and the language
+    # switch (a cookie for the sign-in page; nothing else for a visitor who is not signed in).
+    "jsi18n/": {"get": 200, "post": 405},
+    "language/": {"get": 405, "post": 302},
 }
 # Where an anonymous client is sent instead: the console's sign-in page, or the admin's.
 LOGIN_FOR = [("admin/", ADMIN_LOGIN), ("", LOGIN)]
