@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import av
 import av.error
-from PIL import Image
+from PIL import Image, _webp
 
 from .scaler import OutputFormat
 from .segments import SegmentPlan, encoder_orders, plan_segments  # noqa: F401 - SegmentPlan is part of the API
@@ -34,14 +34,19 @@ from .timing import frame_ticks
 from .webpfile import ensure_animated, frame_durations, has_alpha, join_animations, set_total_duration
 
 COMPRESSION_LEVEL = 4  # libwebp "method": 4 is cwebp's default speed/size balance
+# Key-frame spacing of libwebp's animation encoder for lossy opaque output (Pillow's and
+# gif2webp's defaults): see _KeyedSegment.
+KEY_MIN, KEY_MAX = 3, 5
 _WAIT = 0.1
 
 
 def webp_format(lossless: bool, alpha: bool) -> OutputFormat:
     """The pixel format the scaler should produce for libwebp."""
-    if lossless:
+    if lossless or not alpha:
+        # Lossy opaque frames go to libwebp as RGBA through Pillow (see _KeyedSegment), which
+        # makes its own YUV.
         return OutputFormat("bgra")
-    return OutputFormat("yuva420p" if alpha else "yuv420p", bt601_limited=True)
+    return OutputFormat("yuva420p", bt601_limited=True)
 
 
 class _Segment:
@@ -104,6 +109,62 @@ class _Segment:
             self._container.close()
         except av.error.FFmpegError:
             pass
+
+
+class _KeyedSegment(_Segment):
+    """A lossy, opaque part of the animation, encoded by libwebp's animation encoder through Pillow.
+
+    libwebp is driven through Pillow, not FFmpeg's libwebp_anim, for one option FFmpeg does not
+    expose: key-frame spacing (kmin/kmax). Without key frames every lossy frame is a difference
+    against the previous lossy picture and the error piles up; a key frame every 3-5 frames gave
+    the same SSIM at 0.74-0.76x the bytes (issue 17, `python -m bench.webp_levers`).
+    """
+
+    def __init__(self, path: str, width: int, height: int, fmt: OutputFormat, *, quality: int,
+                 lossless: bool, loop: int):
+        self.path = path
+        self._size = (width, height)
+        self._loop = loop
+        # Opened now, as FFmpeg's segments are: a file that cannot be created fails at once.
+        self._file = open(path, "wb")
+        self._encoder = _webp.WebPAnimEncoder((width, height), 0, loop, False, KEY_MIN, KEY_MAX, False, 0)
+        self._lossless = lossless
+        self._start: int | None = None
+        self._end = 0
+        self.delays: list[int] = []
+        self._quality = quality if not lossless else 75
+        self._alpha = False
+
+    def write(self, frame: av.VideoFrame, pts: int, delay: int) -> None:
+        if self._start is None:
+            self._start = pts
+        picture = _rgba(frame)
+        self._encoder.add(picture.getim(), pts - self._start, self._lossless, self._quality, 100,
+                          COMPRESSION_LEVEL)
+        self.delays.append(delay)
+        self._end = pts - self._start + delay
+
+    def close(self) -> None:
+        self._encoder.add(None, self._end, self._lossless, self._quality, 100, 0)
+        data = self._encoder.assemble(b"", b"", b"")
+        if data is None:
+            raise OSError("libwebp could not assemble the animation")
+        with self._file:
+            self._file.write(data)
+        if self.delays:
+            # A still range comes out as a plain picture; the total is set per segment, before the join.
+            set_total_duration(self.path, sum(self.delays))
+            ensure_animated(self.path, *self._size, self.delays, self._loop)
+
+    def abort(self) -> None:
+        self._encoder = None
+        self._file.close()
+
+
+def _rgba(frame: av.VideoFrame) -> Image.Image:
+    """The scaler's BGRA picture as the RGBA image Pillow hands to libwebp."""
+    plane = frame.planes[0]
+    return Image.frombuffer("RGBA", (frame.width, frame.height), bytes(plane), "raw", "BGRA", plane.line_size, 1)
 
 
 class _Channel:
@@ -199,7 +260,8 @@ class WebpMuxer:
             part = f"{path}.{index}.seg"
             with self._lock:
                 self._parts[index] = part
-            return _Segment(part, width, height, fmt, quality=quality, lossless=lossless, loop=loop)
+            kind = _KeyedSegment if fmt.pix_fmt == "bgra" and not lossless else _Segment
+            return kind(part, width, height, fmt, quality=quality, lossless=lossless, loop=loop)
 
         self._encoders = [_EncoderThread(f"webp-{i}", order, self._channels, make_segment, self._frame_encoded)
                           for i, order in enumerate(encoder_orders(self.plans))]
