@@ -122,6 +122,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("ko", "한국어")]
 # Catalogues live in ./locale as .po; the .mo files are compiled at start-up (console.web.catalogues).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language cookie (the sign-in page's language) lasts a year, not only the browser session.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from media_jobs import spec_messages
 from media_jobs.encode import RenderSpec
+from media_jobs.errors import ErrorCode, LoopdeckError
 from media_jobs.models import AnimatedImageTemplate
 
 PARAM_FIELDS = RenderSpec.field_names()
@@ -22,6 +23,18 @@ _PARAM_MODEL_FIELDS = [f for f in AnimatedImageTemplate._meta.fields if f.name i
 _NULLABLE = {f.name for f in _PARAM_MODEL_FIELDS if f.null}
 _DEFAULTS = {f.name: f.default for f in _PARAM_MODEL_FIELDS}
 _BOOLEANS = {f.name for f in AnimatedImageTemplate._meta.fields if f.get_internal_type() == "BooleanField"}
+
+
+def first_error(form: forms.BaseForm) -> LoopdeckError:
+    """An invalid form's first error as the project's error, in the form's own words (a missing
+    value is MissingParameter, a name taken is Conflict)."""
+    for name, errors in form.errors.as_data().items():
+        error = errors[0]
+        text = " ".join(str(m) for m in error.messages)
+        code = {"required": ErrorCode.MISSING_PARAMETER, "unique": ErrorCode.CONFLICT}.get(
+            error.code, ErrorCode.INVALID_PARAMETER)
+        return LoopdeckError(code, text, None if name == "__all__" else name)
+    return LoopdeckError(ErrorCode.INVALID_PARAMETER, "the request is invalid")
 
 
 class TemplateForm(forms.ModelForm):
@@ -94,17 +107,22 @@ class TemplateForm(forms.ModelForm):
         return cleaned
 
     @classmethod
-    def with_changes(cls, base: AnimatedImageTemplate | None, changes: dict[str, Any]) -> "TemplateForm":
-        """A bound form: `base`'s current values (a new template's defaults without one) with
-        `changes` over them, for front doors that send only the fields that change (the API, the
-        vendor dialects). A null boolean means "leave as is"; other nulls are the form's blank."""
+    def data_for(cls, base: AnimatedImageTemplate | None, changes: dict[str, Any]) -> dict[str, Any]:
+        """`base`'s current values (a new template's defaults without one) with `changes` over
+        them, for front doors that send only the fields that change (the API, the vendor
+        dialects). A null boolean means "leave as is"; other nulls are the form's blank."""
         instance = base if base is not None else AnimatedImageTemplate()
         data = {name: getattr(instance, name) for name in cls._meta.fields}
         for name, value in changes.items():
             if value is None and name in _BOOLEANS:
                 continue
             data[name] = value
-        return cls(data=data, instance=base)
+        return data
+
+    @classmethod
+    def with_changes(cls, base: AnimatedImageTemplate | None, changes: dict[str, Any]) -> "TemplateForm":
+        """A form bound to `data_for(base, changes)` that saves into `base` (a new one without)."""
+        return cls(data=cls.data_for(base, changes), instance=base)
 
     def save(self, commit: bool = True) -> AnimatedImageTemplate:
         template = super().save(commit=False)

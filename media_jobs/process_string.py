@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,9 +116,7 @@ def parse(text: str) -> Process:
         raise _error("process", f"must start with {OPERATION} (animation is the only operation served)")
     process = Process(params=_animation(first))
     for step in rest:
-        for action in step.split("/notify"):
-            if action.startswith(","):
-                action = "notify" + action
+        for action in re.split(r"/(?=notify\b)", step):
             name = action.split(",", 1)[0]
             values = _pairs(action, name)
             if name == "sys/saveas":

@@ -44,7 +44,9 @@ def attribute(request: HttpRequest, object_type: str, object_id: object) -> None
     """Record which API key did this to which object (attribution of API work)."""
     key = getattr(request, "api_key", None)
     access_key = getattr(request, "access_key", None)
-    ApiAction.objects.create(api_key=key, access_key=access_key, request_id=request_id(request), method=request.method or "",
-                             path=request.path[:255], object_type=object_type, object_id=str(object_id))
+    ApiAction.objects.create(api_key=key, access_key=access_key, request_id=request_id(request),
+                             method=request.method or "", path=request.path[:255], object_type=object_type,
+                             object_id=str(object_id))
+    actor = key or access_key
     log.info("api %s %s %s by key %s (request %s)", request.method, object_type, object_id,
-             (key or access_key).prefix if (key or access_key) else "-", request_id(request))
+             actor.prefix if actor else "-", request_id(request))

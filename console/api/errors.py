@@ -10,6 +10,7 @@ from django import forms
 from django.http import HttpRequest, JsonResponse
 
 from media_jobs.errors import ErrorCode, LoopdeckError
+from media_jobs.forms import first_error
 
 log = logging.getLogger("console.api")
 
@@ -72,16 +73,10 @@ def error_response(request: HttpRequest, error: ApiError) -> JsonResponse:
 def from_form(form: forms.BaseForm, prefix: str = "") -> ApiError:
     """The first error of an invalid form, with the form's own message (the console shows the
     same text beside the field)."""
-    for name, errors in form.errors.as_data().items():
-        error = errors[0]
-        text = " ".join(str(m) for m in error.messages)
-        field = None if name == "__all__" else f"{prefix}{name}"
-        if error.code == "required":
-            return ApiError(ErrorCode.MISSING_PARAMETER, f"{field}: {text}", field)
-        if error.code == "unique":
-            return ApiError(ErrorCode.CONFLICT, f"{field}: {text}", field)
-        return ApiError(ErrorCode.INVALID_PARAMETER, f"{field}: {text}" if field else text, field)
-    return ApiError(ErrorCode.INVALID_PARAMETER, "the request is invalid")
+    error = first_error(form)
+    field = f"{prefix}{error.field}" if error.field else None
+    message = f"{field}: {error.message}" if field else error.message
+    return ApiError(error.code, message, field)
 
 
 def from_validation(errors: list[dict[str, Any]]) -> ApiError:

@@ -89,12 +89,6 @@ def _template_info(t: AnimatedImageTemplate) -> dict[str, Any]:
             "CreationTime": utc_stamp(t.created_at), "ModifyTime": utc_stamp(t.updated_at)}
 
 
-def _save(form: TemplateForm) -> AnimatedImageTemplate:
-    if not form.is_valid():
-        raise C.form_error(form)
-    return template_commands.save_template(form)
-
-
 def _check_type(p: dict[str, Any]) -> None:
     if p.get("TemplateType", "DynamicImage") != "DynamicImage":
         raise LoopdeckError(ErrorCode.INVALID_PARAMETER, "only TemplateType=DynamicImage is served here",
@@ -105,7 +99,7 @@ def add_template(request: HttpRequest, p: dict[str, Any]) -> dict[str, Any]:
     _check_type(p)
     changes = _config_changes(C.json_param(p, "TemplateConfig"))
     changes["name"] = C.required(p, "Name")
-    template = _save(TemplateForm.with_changes(None, changes))
+    template = template_commands.save_template(TemplateForm.with_changes(None, changes))
     attribute(request, "template", template.definition)
     return {"VodTemplateId": str(template.definition)}
 
@@ -116,7 +110,7 @@ def update_template(request: HttpRequest, p: dict[str, Any]) -> dict[str, Any]:
     changes = _config_changes(C.json_param(p, "TemplateConfig"))
     if p.get("Name"):
         changes["name"] = p["Name"]
-    _save(TemplateForm.with_changes(template, changes))
+    template_commands.save_template(TemplateForm.with_changes(template, changes))
     attribute(request, "template", template.definition)
     return {"VodTemplateId": str(template.definition)}
 

@@ -125,15 +125,3 @@ def template(definition: Any, field: str = "Definition") -> AnimatedImageTemplat
     if found is None:
         raise LoopdeckError(ErrorCode.RESOURCE_NOT_FOUND, f"the template {definition} does not exist", field)
     return found
-
-
-def form_error(form) -> LoopdeckError:  # noqa: ANN001
-    """The first error of an invalid TemplateForm as the project's error (the form's words)."""
-    for name, errors in form.errors.as_data().items():
-        error = errors[0]
-        text = " ".join(str(m) for m in error.messages)
-        field = None if name == "__all__" else name
-        code = ErrorCode.MISSING_PARAMETER if error.code == "required" else (
-            ErrorCode.CONFLICT if error.code == "unique" else ErrorCode.INVALID_PARAMETER)
-        return LoopdeckError(code, text, field)
-    return LoopdeckError(ErrorCode.INVALID_PARAMETER, "the request is invalid")

@@ -117,8 +117,8 @@ def put_object(request: HttpRequest, bucket: str, key: str, request_id: str) -> 
     upload = TemporaryUploadedFile(name, request.META.get("CONTENT_TYPE") or "application/octet-stream", length, None)
     digest = hashlib.md5()  # noqa: S324 - OSS's ETag is the MD5 of the object
     try:
-        stream = request  # WSGI input, read once: the body never sits in memory whole
-        while chunk := stream.read(1024 * 1024):
+        # The WSGI input, read once in chunks: the body never sits in memory whole.
+        while chunk := request.read(1024 * 1024):
             if upload.file.tell() + len(chunk) > settings.MAX_UPLOAD_SIZE:
                 raise LoopdeckError(ErrorCode.FILE_TOO_LARGE, "the object is larger than the upload limit", "file")
             upload.write(chunk)
@@ -160,7 +160,7 @@ def get_object(request: HttpRequest, bucket: str, key: str, request_id: str) -> 
     else:
         response = FileResponse(stored.open("rb"), content_type=content_type)
     response["Last-Modified"] = formatdate(found.created_at.timestamp(), usegmt=True)
-    response["ETag"] = f'"{(found.image.md5 if found.image else "").upper()}"' if found.image else f'"{found.pk}"'
+    response["ETag"] = f'"{found.image.md5.upper()}"' if found.image else f'"{found.pk}"'
     response["x-oss-request-id"] = request_id
     return response
 
@@ -187,12 +187,11 @@ def _template_for(params: dict[str, Any], animation: str) -> AnimatedImageTempla
     if existing is not None:
         return existing
     form = TemplateForm.with_changes(None, {"name": name, "comment": animation[:256], **params})
-    if not form.is_valid():
-        field, messages = next(iter(form.errors.items()))
-        raise LoopdeckError(ErrorCode.INVALID_PARAMETER, messages[0], field)
     try:
         return template_commands.save_template(form)
-    except LoopdeckError:
+    except LoopdeckError as exc:
+        if exc.code != ErrorCode.CONFLICT:
+            raise
         return AnimatedImageTemplate.objects.get(name=name)  # made meanwhile by a concurrent request
 
 

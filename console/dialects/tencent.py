@@ -84,12 +84,6 @@ def _numeric(value: Any) -> bool:
     return True
 
 
-def _save(form: TemplateForm) -> AnimatedImageTemplate:
-    if not form.is_valid():
-        raise C.form_error(form)
-    return template_commands.save_template(form)
-
-
 def template_info(t: AnimatedImageTemplate) -> dict[str, Any]:
     return {
         "Definition": t.definition, "Type": t.kind, "Name": t.name, "Comment": t.comment, "Format": t.format,
@@ -101,7 +95,7 @@ def template_info(t: AnimatedImageTemplate) -> dict[str, Any]:
 
 def create_template(request: HttpRequest, p: dict[str, Any]) -> dict[str, Any]:
     C.required(p, "Format")
-    template = _save(TemplateForm.with_changes(None, _template_changes(p)))
+    template = template_commands.save_template(TemplateForm.with_changes(None, _template_changes(p)))
     attribute(request, "template", template.definition)
     return {"Definition": template.definition}
 
@@ -109,7 +103,7 @@ def create_template(request: HttpRequest, p: dict[str, Any]) -> dict[str, Any]:
 def modify_template(request: HttpRequest, p: dict[str, Any]) -> dict[str, Any]:
     template = C.template(C.required(p, "Definition"))
     template_commands.check_editable(template)
-    _save(TemplateForm.with_changes(template, _template_changes(p)))
+    template_commands.save_template(TemplateForm.with_changes(template, _template_changes(p)))
     attribute(request, "template", template.definition)
     return {}
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from console.web.models import LanguagePreference
 
@@ -44,16 +44,11 @@ def remember_language(sender, request: HttpRequest, user, **kwargs) -> None:  # 
 
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (a safe `next`, the language cookie), and the choice kept for a
+    signed-in user so that it follows them to any browser."""
+    response = django_set_language(request)
     language = request.POST.get("language", "")
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = "/"
-    response = HttpResponseRedirect(target)
-    if language not in _CODES:
-        return response
-    if request.user.is_authenticated:
+    if language in _CODES and request.user.is_authenticated:
         LanguagePreference.objects.update_or_create(user=request.user, defaults={"language": language})
         request.session[SESSION_KEY] = language
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response

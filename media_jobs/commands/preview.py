@@ -41,7 +41,7 @@ def template_spec(video: Video, template_pk: str, start: float | None, end: floa
 
 def form_spec(data: Mapping[str, Any]) -> RenderSpec:
     """An unsaved template form's parameters (the name does not matter for a preview)."""
-    values = dict(data.items()) if not hasattr(data, "copy") else data.copy()
+    values = dict(data.items())
     values["name"] = values.get("name") or "preview"
     form = TemplateForm(values)
     if not form.is_valid():

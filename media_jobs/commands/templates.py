@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from media_jobs import process_string
 from media_jobs.encode import RenderSpec
 from media_jobs.errors import ErrorCode, LoopdeckError
-from media_jobs.forms import TemplateForm
+from media_jobs.forms import TemplateForm, first_error
 from media_jobs.models import AnimatedImageTemplate, Workflow
 
 
@@ -65,8 +65,11 @@ def copy_template(source: AnimatedImageTemplate, name: str) -> AnimatedImageTemp
 
 
 def save_template(form: TemplateForm) -> AnimatedImageTemplate:
-    """Create or update a custom template from a valid TemplateForm (whose clean steps hold every
-    parameter rule). Presets are read-only; a name or definition taken meanwhile is a Conflict."""
+    """Create or update a custom template from a TemplateForm (whose clean steps hold every
+    parameter rule; an invalid form raises its first error). Presets are read-only; a name or
+    definition taken meanwhile is a Conflict."""
+    if not form.is_valid():
+        raise first_error(form)
     if form.instance.pk is not None:
         check_editable(form.instance)
     try:

@@ -122,30 +122,30 @@ class _KeyedSegment(_Segment):
 
     def __init__(self, path: str, width: int, height: int, fmt: OutputFormat, *, quality: int,
                  lossless: bool, loop: int):
+        # Only lossy segments come here (WebpMuxer sends lossless ones to FFmpeg): `lossless` is
+        # taken for the common signature and is always false.
         self.path = path
         self._size = (width, height)
         self._loop = loop
         # Opened now, as FFmpeg's segments are: a file that cannot be created fails at once.
         self._file = open(path, "wb")
         self._encoder = _webp.WebPAnimEncoder((width, height), 0, loop, False, KEY_MIN, KEY_MAX, False, 0)
-        self._lossless = lossless
         self._start: int | None = None
         self._end = 0
         self.delays: list[int] = []
-        self._quality = quality if not lossless else 75
-        self._alpha = False
+        self._quality = quality
 
     def write(self, frame: av.VideoFrame, pts: int, delay: int) -> None:
         if self._start is None:
             self._start = pts
         picture = _rgba(frame)
-        self._encoder.add(picture.getim(), pts - self._start, self._lossless, self._quality, 100,
+        self._encoder.add(picture.getim(), pts - self._start, False, self._quality, 100,
                           COMPRESSION_LEVEL)
         self.delays.append(delay)
         self._end = pts - self._start + delay
 
     def close(self) -> None:
-        self._encoder.add(None, self._end, self._lossless, self._quality, 100, 0)
+        self._encoder.add(None, self._end, False, self._quality, 100, 0)
         data = self._encoder.assemble(b"", b"", b"")
         if data is None:
             raise OSError("libwebp could not assemble the animation")

@@ -89,7 +89,7 @@ def delete_template(request: HttpRequest, definition: int):
 def copy_template(request: HttpRequest, definition: int, payload: CopyIn):
     """A new custom template with the same parameters (presets included) under a new name."""
     source = _template(definition)
-    form = TemplateForm(data=TemplateForm.with_changes(source, {"name": payload.name}).data)
+    form = TemplateForm(data=TemplateForm.data_for(source, {"name": payload.name}))
     if not form.is_valid():
         raise from_form(form)
     copy = template_commands.copy_template(source, form.cleaned_data["name"])
