@@ -32,6 +32,7 @@ import av
 import av.error
 import av.filter
 
+from .palette import PixelSample, refined_palette
 from .timing import frame_ticks
 
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
@@ -95,10 +96,12 @@ class PaletteBuilder:
 
     Statistics come from frames shrunk to at most `STATS_MAX_PIXELS` (palettegen's cost is per
     pixel; above 640x360 a shrunk copy gives the same colours), and each frame is processed as it
-    arrives so the work overlaps decoding instead of piling up at the end.
+    arrives so the work overlaps decoding instead of piling up at the end. palettegen's median cut
+    is the start; k-means on a sample of the frames' pixels moves its colours to where the pixels
+    are (`palette.py`).
     """
 
-    def __init__(self, width: int, height: int, colors: int, fmt_args: str = BGRA):
+    def __init__(self, width: int, height: int, colors: int, fmt_args: str = BGRA, frames: int = 1):
         graph = av.filter.Graph()
         self._src = _buffer(graph, width, height, fmt_args)
         nodes = [self._src]
@@ -113,10 +116,12 @@ class PaletteBuilder:
         self._sink = nodes[-1]
         self._graph = graph
         self._pts = 0
+        self._sample = PixelSample(width, height, frames)
 
     def add(self, frame: av.VideoFrame) -> None:
         frame.pts = self._pts
         self._pts += 1
+        self._sample.add(frame)
         self._src.push(frame)
         try:
             # Filters run when output is requested: ask now so this frame is counted now.
@@ -124,9 +129,13 @@ class PaletteBuilder:
         except (av.error.BlockingIOError, av.error.EOFError):
             pass
 
-    def palette(self) -> av.VideoFrame:
+    def median_cut(self) -> av.VideoFrame:
+        """palettegen's palette alone (what `palette()` starts from)."""
         self._src.push(None)
         return self._sink.pull()
+
+    def palette(self) -> av.VideoFrame:
+        return refined_palette(self.median_cut(), self._sample)
 
 
 class Ditherer:

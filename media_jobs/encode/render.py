@@ -341,7 +341,8 @@ class _Job:
         for picture in pictures:
             if builder is None:
                 fmt_args = frame_format_args(picture)
-                builder = PaletteBuilder(picture.width, picture.height, self.spec.colors, fmt_args)
+                builder = PaletteBuilder(picture.width, picture.height, self.spec.colors, fmt_args,
+                                          self.plan.count)
             builder.add(picture)
             kept.append(picture)
         if builder is None:
@@ -351,7 +352,7 @@ class _Job:
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
         spec = self.spec
-        builder = PaletteBuilder(w, h, spec.colors)
+        builder = PaletteBuilder(w, h, spec.colors, frames=self.plan.count)
         for frame in threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45)), depth(w, h)):
             builder.add(frame)
         # The palette is worked out on one core while the second pass starts decoding on the
