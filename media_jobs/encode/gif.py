@@ -20,6 +20,7 @@ while the main thread encodes finished chunks in order.
 
 from __future__ import annotations
 
+import bisect
 import os
 import queue
 import threading
@@ -31,8 +32,9 @@ from typing import Callable, Iterable, Iterator
 import av
 import av.error
 import av.filter
+import numpy as np
 
-from .palette import PixelSample, refined_palette
+from .palette import PixelSample, SceneCuts, refined_palette
 from .timing import frame_ticks
 
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
@@ -117,11 +119,13 @@ class PaletteBuilder:
         self._graph = graph
         self._pts = 0
         self._sample = PixelSample(width, height, frames)
+        self._cuts = SceneCuts()
 
     def add(self, frame: av.VideoFrame) -> None:
         frame.pts = self._pts
         self._pts += 1
         self._sample.add(frame)
+        self._cuts.add(frame)
         self._src.push(frame)
         try:
             # Filters run when output is requested: ask now so this frame is counted now.
@@ -135,7 +139,17 @@ class PaletteBuilder:
         return self._sink.pull()
 
     def palette(self) -> av.VideoFrame:
-        return refined_palette(self.median_cut(), self._sample)
+        """One palette for every picture."""
+        return refined_palette(self.median_cut(), self._sample.pixels())
+
+    def shots(self) -> Shots:
+        """A palette per shot of an opaque clip (transparency needs the one-palette path)."""
+        starts = self._cuts.starts() if self._sample.opaque else [0]
+        if len(starts) == 1:
+            return Shots([0], [self.palette()])
+        start = self.median_cut()
+        ends = starts[1:] + [None]
+        return Shots(starts, [refined_palette(start, self._sample.pixels(a, b)) for a, b in zip(starts, ends)])
 
 
 class Ditherer:
@@ -262,29 +276,65 @@ def dither_in_order(frames: Iterable[av.VideoFrame], make_ditherer: Callable[[],
                 sink(out)
 
 
-def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[], Ditherer],
-                         muxer: GifMuxer, progress: Callable[[float], None] = lambda fraction: None) -> None:
+@dataclass
+class Shots:
+    """The first picture of each shot and the shot's palette (one shot: one palette for all)."""
+
+    starts: list[int]
+    palettes: list[av.VideoFrame]
+
+    def of(self, k: int) -> int:
+        return bisect.bisect_right(self.starts, k) - 1
+
+
+def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[int], Ditherer],
+                         muxer: GifMuxer, shots: Shots,
+                         progress: Callable[[float], None] = lambda fraction: None) -> None:
     """Dither and encode kept frames (slots 0, 1, ... in order) in two halves, one per core.
 
-    With one palette for every frame, a GIF encoder's state is the last frame it encoded (it
-    crops to, and makes transparent, what changed since). So the second half's encoder is first
-    handed the last frame shown before it (that packet is dropped): every packet is the one a
-    single encoder would have written. The first half's packets are written as they come.
+    The first shot's palette is the GIF's global palette; a GIF encoder's state is then the last
+    frame it encoded (it crops to, and makes transparent, what changed since). So the second
+    half's encoder is first handed the last frame shown before it, or the first shot's first
+    picture when that frame belongs to a later shot (that packet is dropped): every packet is the
+    one a single encoder would have written. The first half's packets are written as they come.
+
+    Later shots carry their own (local) palette, for which FFmpeg's encoder neither crops nor
+    marks unchanged pixels: `_LocalShot` does the marking.
     """
     count = len(frames)
     middle = count // 2 if _WORKERS > 1 and count >= 2 * _MIN_HALF else count
     first_half: queue.Queue = queue.Queue()
 
     def encode(start: int, end: int, sink: Callable[[object], None]) -> None:
-        ditherer, encoder = make_ditherer(), muxer.new_encoder()
+        ditherers: dict[int, Ditherer] = {}
+
+        def dither(k: int) -> av.VideoFrame:
+            shot = shots.of(k)
+            if shot not in ditherers:
+                ditherers[shot] = make_ditherer(shot)
+            return ditherers[shot](frames[k])
+
+        encoder = muxer.new_encoder()
+        local = _LocalShot(shots.palettes[0])
         before = next((k for k in range(start - 1, -1, -1) if muxer.shows(k)), None)
         if before is not None:
-            encoder.encode(ditherer(frames[before]))
+            if shots.of(before) == 0:
+                encoder.encode(dither(before))
+            else:
+                encoder.encode(dither(0))  # the global palette, for the header this drops
+                if shots.of(before) == shots.of(start):
+                    local.follow(shots.of(before), dither(before))
         for k in range(start, end):
-            picture = ditherer(frames[k])
-            if muxer.shows(k):
-                for packet in encoder.encode(picture):
-                    sink((k, packet))
+            picture = dither(k)
+            if not muxer.shows(k):
+                continue
+            shot = shots.of(k)
+            if shot == 0:
+                packets = encoder.encode(picture)
+            else:
+                packets = [_keep_in_place(p) for p in encoder.encode(local.marked(shot, picture))]
+            for packet in packets:
+                sink((k, packet))
 
     second_half: list[tuple[int, av.Packet]] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gif-encode") as pool:
@@ -300,6 +350,69 @@ def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[]
             later.result()
     for k, packet in second_half:
         muxer.mux(k, packet)
+
+
+def _indexes(picture: av.VideoFrame) -> np.ndarray:
+    plane = picture.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(picture.height, plane.line_size)
+    return rows[:, :picture.width].copy()
+
+
+class _LocalShot:
+    """Marks the pixels of a later shot's picture that show what the previous one showed.
+
+    The marker is the palette's transparent slot, which FFmpeg's encoder then crops around; it
+    takes a marked picture for real transparency and asks for the area to be cleared after
+    showing it, which `_keep_in_place` turns back into "leave in place".
+    """
+
+    def __init__(self, global_palette: av.VideoFrame) -> None:
+        self._shot = -1
+        self._last: np.ndarray | None = None
+        # The encoder takes the global palette's transparent slot for the marker; a local palette
+        # with its transparent slot elsewhere is written unmarked.
+        self._clear = _clear_slots(global_palette.to_ndarray().reshape(-1, 4))
+
+    def follow(self, shot: int, picture: av.VideoFrame) -> None:
+        self._shot, self._last = shot, _indexes(picture)
+
+    def marked(self, shot: int, picture: av.VideoFrame) -> av.VideoFrame:
+        """A copy of `picture` with the pixels unchanged since the shot's previous picture marked.
+
+        Always a copy in a frame of our own: FFmpeg's GIF encoder sizes its buffer for local
+        palettes by the first such frame's line size, so every one must have the same.
+        """
+        indexes = _indexes(picture)
+        last, same_shot = self._last, shot == self._shot
+        self.follow(shot, picture)
+        clear = _clear_slots(np.frombuffer(picture.planes[1], np.uint8).reshape(-1, 4))
+        if same_shot and last is not None and clear == self._clear and len(clear) == 1:
+            indexes = np.where(indexes == last, np.uint8(clear[0]), indexes)
+        out = av.VideoFrame(picture.width, picture.height, "pal8")
+        plane = out.planes[0]
+        rows = np.frombuffer(plane, np.uint8).reshape(out.height, plane.line_size)
+        rows[:, :out.width] = indexes
+        out.planes[1].update(bytes(picture.planes[1]))
+        return out
+
+
+def _clear_slots(palette: np.ndarray) -> list[int]:
+    """Indexes of the fully transparent entries of a B, G, R, A palette."""
+    return np.flatnonzero(palette[:, 3] == 0).tolist()
+
+
+_GCE = b"\x21\xf9\x04"  # graphic control extension: introducer, label, block size
+_DISPOSE_BACKGROUND, _DISPOSE_NONE = 2, 1
+
+
+def _keep_in_place(packet: av.Packet) -> av.Packet:
+    """A later shot's frame packet with its disposal set to "leave in place" (see `_LocalShot`)."""
+    data = bytes(packet)
+    if data[:3] != _GCE or (data[3] >> 2) & 7 != _DISPOSE_BACKGROUND:
+        return packet
+    patched = bytearray(data)
+    patched[3] = (patched[3] & ~(7 << 2)) | (_DISPOSE_NONE << 2)
+    return av.Packet(bytes(patched))
 
 
 class _ThreadLocalDitherer:
@@ -329,16 +442,17 @@ def _chunks(frames: Iterable[av.VideoFrame], size: int) -> Iterator[list[av.Vide
 
 @dataclass
 class KeptFrames:
-    """A global-palette GIF's kept pictures and their palette, ready to dither and encode."""
+    """A GIF's kept pictures and their shots' palettes, ready to dither and encode."""
 
     pictures: list[av.VideoFrame]
-    palette: av.VideoFrame
+    shots: Shots
     fmt_args: str
     dither: str
     colors: int
 
     def encode(self, muxer: GifMuxer, progress: Callable[[float], None]) -> None:
         picture = self.pictures[0]
-        dither_encode_halves(self.pictures, lambda: Ditherer(picture.width, picture.height, self.dither,
-                                                             self.colors, self.palette, self.fmt_args),
-                             muxer, progress)
+        dither_encode_halves(self.pictures, lambda shot: Ditherer(picture.width, picture.height, self.dither,
+                                                                  self.colors, self.shots.palettes[shot],
+                                                                  self.fmt_args),
+                             muxer, self.shots, progress)

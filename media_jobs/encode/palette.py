@@ -9,6 +9,9 @@ issue 17 has the figures).
 
 The sample is a grid of pixels per frame, shifted from frame to frame, so the result is the
 same on every run and every machine; memory is bounded however long the clip.
+
+A clip whose pictures cut to another shot (another colour grade) gets a palette per shot
+(`SceneCuts`): each starts from the clip's median cut and is refined on that shot's pixels alone.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class PixelSample:
         self._parts: list[np.ndarray] = []
         self._count = 0
         self._seen = 0
+        self._translucent = 0
 
     def add(self, frame: av.VideoFrame) -> None:
         if frame.format.name != "bgra":
@@ -44,6 +48,7 @@ class PixelSample:
         # A different phase per frame: the grid does not sample the same spots every time.
         grid = pixels[(k * 3) % step::step, (k * 7) % step::step].reshape(-1, 4)
         opaque = grid[grid[:, 3] >= 128]
+        self._translucent += int(np.count_nonzero(grid[:, 3] < 255))
         self._parts.append(opaque[:, [2, 1, 0]].astype(np.float32))
         self._count += len(opaque)
         self._seen += 1
@@ -52,14 +57,23 @@ class PixelSample:
             self._parts = [part[::2] for part in self._parts]
             self._count = sum(len(part) for part in self._parts)
 
-    def pixels(self) -> np.ndarray:
-        return np.concatenate(self._parts) if self._parts else np.empty((0, 3), np.float32)
+    @property
+    def opaque(self) -> bool:
+        """Whether every sampled pixel so far was opaque (no transparency to keep)."""
+        return self._translucent == 0
+
+    def pixels(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """The samples of frames start..end-1 (all by default)."""
+        parts = self._parts[start:end]
+        return np.concatenate(parts) if parts else np.empty((0, 3), np.float32)
 
 
 def refine(colours: np.ndarray, samples: np.ndarray, iterations: int = ITERATIONS) -> np.ndarray:
     """Lloyd's k-means from `colours` (N x 3) over `samples` (M x 3); returns the moved colours.
 
-    A colour no sample is nearest to stays where it was.
+    A colour no sample is nearest to moves to the sample worst served so far (a shot's palette
+    starts from the whole clip's colours, many of them absent from the shot); after the last
+    iteration it stays where it was.
     """
     centres = colours.astype(np.float32)
     if len(samples) == 0 or len(centres) == 0:
@@ -69,27 +83,78 @@ def refine(colours: np.ndarray, samples: np.ndarray, iterations: int = ITERATION
     augmented[:, :3] = samples
     augmented[:, 3] = 1.0
     nearest = np.empty(len(samples), np.intp)
-    for _ in range(iterations):
+    closest = np.empty(len(samples), np.float32)
+    norms = (samples * samples).sum(axis=1)
+    for iteration in range(iterations):
         weights = np.empty((4, len(centres)), np.float32)
         weights[:3] = -2.0 * centres.T
         weights[3] = (centres * centres).sum(axis=1)
         for start in range(0, len(samples), _CHUNK):
-            np.argmin(augmented[start:start + _CHUNK] @ weights, axis=1, out=nearest[start:start + _CHUNK])
+            distances = augmented[start:start + _CHUNK] @ weights
+            np.argmin(distances, axis=1, out=nearest[start:start + _CHUNK])
+            closest[start:start + _CHUNK] = np.take_along_axis(
+                distances, nearest[start:start + _CHUNK, None], axis=1)[:, 0]
         counts = np.bincount(nearest, minlength=len(centres))
         used = counts > 0
         for channel in range(3):
             sums = np.bincount(nearest, weights=samples[:, channel], minlength=len(centres))
             centres[used, channel] = sums[used] / counts[used]
+        unused = np.flatnonzero(~used)
+        if len(unused) and iteration < iterations - 1:
+            error = closest + norms
+            worst = np.argsort(error, kind="stable")[::-1][:len(unused)]
+            centres[unused[:len(worst)]] = samples[worst]
     return np.clip(np.rint(centres), 0, 255).astype(np.uint8)
 
 
-def refined_palette(palette: av.VideoFrame, sample: PixelSample) -> av.VideoFrame:
-    """palettegen's 16x16 palette frame with its opaque colours refined on `sample`."""
+def refined_palette(palette: av.VideoFrame, samples: np.ndarray) -> av.VideoFrame:
+    """palettegen's 16x16 palette frame with its opaque colours refined on `samples` (M x 3 RGB)."""
     entries = palette.to_ndarray().reshape(-1, 4).copy()  # B, G, R, A per entry
     opaque = np.flatnonzero(entries[:, 3] == 255)
     # palettegen pads a palette of fewer colours with copies of one; a copy moved on its own
     # would add a colour the template did not ask for, so each distinct colour moves once.
     distinct, copies = np.unique(entries[opaque][:, [2, 1, 0]], axis=0, return_inverse=True)
-    entries[opaque[:, None], [2, 1, 0]] = refine(distinct, sample.pixels())[copies.reshape(-1)]
+    entries[opaque[:, None], [2, 1, 0]] = refine(distinct, samples)[copies.reshape(-1)]
     out = av.VideoFrame.from_ndarray(entries.reshape(palette.height, palette.width, 4), format="bgra")
     return out
+
+
+class SceneCuts:
+    """Where the pictures cut to another shot, from a coarse grid of each picture as it comes.
+
+    A cut is a picture that differs from the one before by more than `RATIO` times the clip's
+    median change and by at least `FLOOR` levels on average: a camera pan with film grain
+    changes about 16 levels a picture, a cut about 45 (the benchmark's clip). Shots shorter
+    than `MIN_FRAMES` join the one before (a flash is not worth a palette).
+    """
+
+    RATIO = 2.5
+    FLOOR = 20.0
+    MIN_FRAMES = 4
+    _STEP = 8
+
+    def __init__(self) -> None:
+        self._last: np.ndarray | None = None
+        self._changes: list[float] = []
+
+    def add(self, frame: av.VideoFrame) -> None:
+        if frame.format.name != "bgra":
+            frame = frame.reformat(format="bgra")
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+        grid = rows[::self._STEP, :frame.width * 4].reshape(-1, frame.width, 4)[:, ::self._STEP, :3]
+        grid = grid.astype(np.int16)
+        if self._last is not None:
+            self._changes.append(float(np.abs(grid - self._last).mean()))
+        self._last = grid
+
+    def starts(self) -> list[int]:
+        """The first picture of every shot: [0] for a single shot."""
+        if not self._changes:
+            return [0]
+        limit = max(self.RATIO * float(np.median(self._changes)), self.FLOOR)
+        starts = [0]
+        for k, change in enumerate(self._changes, start=1):
+            if change > limit and k - starts[-1] >= self.MIN_FRAMES and len(self._changes) + 1 - k >= self.MIN_FRAMES:
+                starts.append(k)
+        return starts

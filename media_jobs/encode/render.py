@@ -347,7 +347,7 @@ class _Job:
             kept.append(picture)
         if builder is None:
             raise EncodeError(ErrorCode.DECODE_FAILED, "no picture could be decoded in the requested range")
-        return KeptFrames(kept, builder.palette(), fmt_args, self.spec.dither, self.spec.colors)
+        return KeptFrames(kept, builder.shots(), fmt_args, self.spec.dither, self.spec.colors)
 
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""

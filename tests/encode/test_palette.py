@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from pathlib import Path
+
 import av
 import numpy as np
+import pytest
 
+from bench.metrics import iter_animation
+from media_jobs.encode import RenderSpec, gif, render
 from media_jobs.encode.gif import PaletteBuilder
-from media_jobs.encode.palette import MIN_PER_FRAME, SAMPLE_TARGET, PixelSample, refine
+from media_jobs.encode.palette import MIN_PER_FRAME, SAMPLE_TARGET, PixelSample, SceneCuts, refine
 
 
 def _bgra_pictures(path, width=160, height=120, count=20):
@@ -49,9 +55,16 @@ def test_refine_moves_each_colour_to_the_middle_of_its_pixels():
     start = middles + np.array([[15, -12, 10], [-14, 9, 12], [11, 13, -15]], np.float32)
     moved = refine(start.astype(np.uint8), samples)
     assert np.abs(moved.astype(np.float32) - middles).max() <= 1.5
-    # a colour no pixel is nearest to stays put
-    lonely = np.vstack([start, [[250, 250, 250]]]).astype(np.uint8)
-    assert refine(lonely, samples)[-1].tolist() == [250, 250, 250]
+
+
+def test_a_colour_nobody_uses_moves_to_the_pixels_worst_served():
+    rng = np.random.default_rng(7)
+    middles = np.array([[20, 30, 40], [200, 60, 90], [90, 220, 160], [250, 10, 250]], np.float32)
+    sizes = (4000, 4000, 4000, 300)  # the last: a small, distant cluster no start colour is near
+    samples = np.clip(np.concatenate([m + rng.normal(0, 3, (n, 3)) for m, n in zip(middles, sizes)]), 0, 255)
+    start = np.vstack([middles[:3], [[255, 255, 0]]]).astype(np.uint8)  # the last colour: no pixel near it
+    moved = refine(start, samples.astype(np.float32)).astype(np.float32)
+    assert np.abs(moved - middles).max() <= 2.0, moved
 
 
 def test_sample_stays_bounded_when_more_frames_come_than_announced():
@@ -70,3 +83,84 @@ def test_transparent_pixels_are_not_sampled():
     sample = PixelSample(160, 120, frames=1)
     sample.add(av.VideoFrame.from_ndarray(rgba, format="bgra"))
     assert sample.pixels().tolist() and all(p == [255.0, 0.0, 0.0] for p in sample.pixels().tolist())
+
+
+# A clip that cuts from a warm shot to a cool one, each a still gradient with a square moving on it.
+CUT_FPS, CUT_FRAMES, CUT_AT = 10, 30, 15
+
+
+def _shot_picture(k: int) -> np.ndarray:
+    y, x = np.mgrid[0:120, 0:160].astype(np.float32)
+    ramp = (x / 159.0)[..., None]
+    if k < CUT_AT:
+        rgb = (1 - ramp) * np.array([250, 120, 30]) + ramp * np.array([120, 20, 60])
+    else:
+        rgb = (1 - ramp) * np.array([20, 200, 180]) + ramp * np.array([30, 40, 220])
+    rgb = rgb + (y / 119.0)[..., None] * 30
+    left = 10 + 4 * (k % CUT_AT)
+    rgb[50:70, left:left + 20] = 255
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def cut_clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cut") / "cut.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=CUT_FPS, options={"crf": "12", "g": "30"})
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv444p"
+        for k in range(CUT_FRAMES):
+            frame = av.VideoFrame.from_ndarray(_shot_picture(k), format="rgb24").reformat(format="yuv444p")
+            frame.pts = k
+            frame.time_base = Fraction(1, CUT_FPS)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def _cut_spec() -> RenderSpec:
+    # 16 colours: too few for both shots at once, so one palette per shot shows.
+    return RenderSpec(format="gif", width=160, fps=CUT_FPS, duration=CUT_FRAMES / CUT_FPS, colors=16)
+
+
+def _errors(path: Path) -> list[float]:
+    with av.open(str(path)) as container:  # FFmpeg's GIF decoder, as a player composes the frames
+        shown = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    pillow = [f for f, _ in iter_animation(path)]
+    assert len(shown) == len(pillow) == CUT_FRAMES
+    for ours, theirs in zip(shown, pillow):
+        assert np.array_equal(ours, theirs)  # two decoders agree on what every frame shows
+    return [float(np.abs(f.astype(np.int16) - _shot_picture(k)).mean()) for k, f in enumerate(shown)]
+
+
+def test_each_shot_gets_its_own_palette_and_looks_closer_to_the_source(cut_clip, tmp_path, monkeypatch):
+    result = render(cut_clip, _cut_spec(), tmp_path / "shots.gif")
+    assert (result.frames, result.duration) == (CUT_FRAMES, CUT_FRAMES / CUT_FPS)
+    with monkeypatch.context() as patch:
+        patch.setattr(SceneCuts, "starts", lambda self: [0])  # one palette for the whole clip
+        render(cut_clip, _cut_spec(), tmp_path / "one.gif")
+    shots, one = _errors(tmp_path / "shots.gif"), _errors(tmp_path / "one.gif")
+    assert np.mean(shots) < 0.8 * np.mean(one), (np.mean(shots), np.mean(one))
+    assert np.mean(shots[CUT_AT:]) < 0.75 * np.mean(one[CUT_AT:])
+
+
+def test_a_later_shot_writes_only_what_changed(cut_clip, tmp_path):
+    render(cut_clip, _cut_spec(), tmp_path / "shots.gif")
+    with av.open(str(tmp_path / "shots.gif")) as container:
+        sizes = [packet.size for packet in container.demux(video=0) if packet.size]
+    assert len(sizes) == CUT_FRAMES
+    # The cut's first frame is whole; after it only the moving square is new.
+    assert max(sizes[CUT_AT + 1:]) < 0.5 * sizes[CUT_AT], sizes
+
+
+def test_two_halves_write_the_bytes_one_encoder_writes_across_shots(cut_clip, tmp_path, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(gif, "_WORKERS", 1)
+        render(cut_clip, _cut_spec(), tmp_path / "one.gif")
+    for middle_shot_start in (CUT_AT - 2, CUT_AT, CUT_AT + 3):  # the halves meet before, at, after the cut
+        with monkeypatch.context() as patch:
+            patch.setattr(SceneCuts, "starts", lambda self, s=middle_shot_start: [0, s])
+            patch.setattr(gif, "_WORKERS", 1)
+            render(cut_clip, _cut_spec(), tmp_path / "one.gif")
+            patch.setattr(gif, "_WORKERS", 2)
+            render(cut_clip, _cut_spec(), tmp_path / "halves.gif")
+        assert (tmp_path / "halves.gif").read_bytes() == (tmp_path / "one.gif").read_bytes()
