@@ -2,7 +2,8 @@
 
 Palette modes:
 - "global": one palette for the clip from `palettegen stats_mode=diff` (colours of what moves
-  weigh more than a static background). The palette needs every frame before any can be
+  weigh more than a static background), refined by k-means on the clip's pixels (`palette.py`);
+  when the clip's pictures are kept and it cuts to another shot, one such palette per shot. The palette needs every frame before any can be
   dithered, so the scaled BGRA frames are kept in memory when they fit `KEEP_BUDGET_BYTES`.
   Longer or larger outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and
   streams), so memory does not grow with the clip's length. (Keeping compact yuv420p copies
@@ -40,7 +41,9 @@ from .timing import frame_ticks
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
 KEEP_BUDGET_BYTES = 160 * 1024 * 1024
 # Pixels per frame palettegen looks at (frames above this are shrunk for the statistics only).
-STATS_MAX_PIXELS = 640 * 360
+# Its median cut is only the start of the k-means refinement, which samples the full pictures:
+# 160x90 instead of 640x360 took case A from 2.59 s to 2.01 s at SSIM 0.9702 -> 0.9700.
+STATS_MAX_PIXELS = 160 * 90
 # Shrinking for the statistics picks pixels instead of averaging them: an average smooths away
 # the grain and noise the palette has to cover (area averaging cost 0.0026 SSIM on 4K -> 720p).
 STATS_SHRINK_FLAGS = "neighbor"
@@ -97,7 +100,7 @@ class PaletteBuilder:
     """Accumulates colour statistics of BGRA frames; `palette()` returns the 16x16 palette frame.
 
     Statistics come from frames shrunk to at most `STATS_MAX_PIXELS` (palettegen's cost is per
-    pixel; above 640x360 a shrunk copy gives the same colours), and each frame is processed as it
+    pixel), and each frame is processed as it
     arrives so the work overlaps decoding instead of piling up at the end. palettegen's median cut
     is the start; k-means on a sample of the frames' pixels moves its colours to where the pixels
     are (`palette.py`).
