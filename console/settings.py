@@ -145,6 +145,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # A process's own scratch space: uploads spool here, workers fetch sources and render here.
 SCRATCH_DIR = env_path("LOOPDECK_SCRATCH_DIR", Path(tempfile.gettempdir()))
 FILE_UPLOAD_TEMP_DIR = str(SCRATCH_DIR)
+# Sources a worker fetched from object storage, kept in its scratch space for the next render
+# of the same video (media_jobs/jobs/source_cache.py); 0 turns the cache off.
+SOURCE_CACHE_MB = env_int("SOURCE_CACHE_MB", 4096, minimum=0)
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE_MB", 2048, minimum=1) * 1024 * 1024
 # The size limit sees each chunk before it is spooled (console.middleware.uploads).
 FILE_UPLOAD_HANDLERS = [

@@ -16,6 +16,8 @@ from django.db import InterfaceError, OperationalError, DatabaseError, connectio
 from django.db.models.fields.files import FieldFile
 from rq import get_current_job
 
+from media_jobs.jobs import source_cache
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -75,21 +77,26 @@ def current_job_id(prefix: str) -> tuple[str, int]:
 def local_copy(stored: FieldFile, folder: Path) -> Iterator[Path]:
     """A local path to a stored file: the file itself on local disk, else a download into the
     job's scratch `folder` (web and workers share no disk when media lives in object storage; a
-    killed job's download goes with its folder). A storage with `download_to`
-    (media_jobs.storage_s3) fetches in ranged chunks."""
+    killed job's download goes with its folder), through this machine's cache of sources
+    (`source_cache`). A storage with `download_to` (media_jobs.storage_s3) fetches in ranged
+    chunks."""
     try:
         yield Path(stored.path)
         return
     except NotImplementedError:
         pass
     copy = folder / f"source{Path(stored.name).suffix}"
-    with copy.open("wb") as target:
-        download_to = getattr(stored.storage, "download_to", None)
-        if download_to is not None:
-            download_to(stored.name, target)
-        else:
-            with stored.open("rb") as source:
-                shutil.copyfileobj(source, target, 1024 * 1024)
+
+    def download(path: Path) -> None:
+        with path.open("wb") as target:
+            download_to = getattr(stored.storage, "download_to", None)
+            if download_to is not None:
+                download_to(stored.name, target)
+            else:
+                with stored.open("rb") as source:
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+
+    source_cache.fetch(stored.name, stored.storage.size(stored.name), download, copy)
     yield copy
 
 
