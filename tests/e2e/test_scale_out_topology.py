@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageSequence
 
+from media_jobs.jobs import source_cache
 from tests.clips import make_clip
 from tests.s3server import moto_server
 from tests.topology import (
@@ -121,11 +122,13 @@ def test_two_worker_machines_share_only_the_database_redis_and_the_bucket(s3, sl
         assert RENDER_STARTED in victim.log("worker") and RENDER_STARTED in survivor.log("worker")
         assert max(row[0] for row in query("SELECT attempts FROM media_jobs_animatedimage")) == 2
 
-        # Nothing on any machine's disk but scratch space; the web machine's upload spool and the
-        # surviving worker's scratch space are empty again.
+        # Nothing on any machine's disk but scratch space; the web machine's upload spool is empty
+        # again and the surviving worker's scratch space holds only its cache of whole sources.
         for machine in top.machines:
             assert machine.stored_files() == [], (machine.name, machine.stored_files())
         assert list(web.scratch.iterdir()) == []
-        assert list(survivor.scratch.iterdir()) == []
+        assert [p.name for p in survivor.scratch.iterdir()] == [source_cache.FOLDER]
+        (cached,) = (survivor.scratch / source_cache.FOLDER).iterdir()
+        assert cached.read_bytes() == slow_clip.read_bytes()
     finally:
         top.stop()

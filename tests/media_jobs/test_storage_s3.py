@@ -20,6 +20,7 @@ from console.env import SettingError
 from console.storage_env import storage_from_env
 from media_jobs.commands import tasks as task_commands
 from media_jobs.commands import videos as video_commands
+from media_jobs.jobs import source_cache
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Video
 from tests.s3server import S3Server, moto_server
 
@@ -140,8 +141,11 @@ def test_a_video_rendered_through_the_bucket_leaves_nothing_on_local_disk(s3, bu
     body = s3.client().get_object(Bucket=bucket, Key=image.file.name)["Body"].read()
     with Image.open(io.BytesIO(body)) as picture:
         assert sum(1 for _ in ImageSequence.Iterator(picture)) == image.frames == 8
-    # The links handed out are the bucket's, signed; nothing went to MEDIA_ROOT and the scratch
-    # space is empty again.
+    # The links handed out are the bucket's, signed; nothing went to MEDIA_ROOT, and the scratch
+    # space holds only the worker's cached copy of the source (for the video's next render).
     assert image.file.url.startswith(f"{s3.url}/{bucket}/") and "X-Amz-Signature=" in image.file.url
     assert list(media_root.rglob("*")) == []
-    assert list(Path(settings.SCRATCH_DIR).iterdir()) == []
+    scratch = Path(settings.SCRATCH_DIR)
+    assert [p.relative_to(scratch).parts[0] for p in scratch.rglob("*") if p.is_file()] == [source_cache.FOLDER]
+    (cached,) = (scratch / source_cache.FOLDER).iterdir()
+    assert cached.read_bytes() == small_clip.read_bytes()
