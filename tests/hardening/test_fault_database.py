@@ -74,7 +74,7 @@ def test_results_are_recorded_once_the_database_is_back(slow_clip, run_worker, p
           f"it came back; {retried} database steps tried again")
     assert_nothing_lost(tasks, media_root)
     attempts = list(AnimatedImage.objects.filter(task__in=pks).values_list("attempts", flat=True))
-    assert attempts == [1] * TASKS, f"renders redone or lost: attempts {attempts}"
+    assert attempts == [1] * TASKS, f"renders redone or lost: attempts {attempts}\n{processes.logs()}"
     # Well inside the retry interval (10 s) and the staleness bound: nothing waited for them.
     assert finished_after < 8, processes.logs()
     if connection.vendor == "postgresql":
