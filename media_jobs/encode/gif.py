@@ -3,8 +3,8 @@
 Palette modes:
 - "global": one palette for the clip from `palettegen stats_mode=diff` (colours of what moves
   weigh more than a static background), refined by k-means on the clip's pixels (`palette.py`);
-  when the clip's pictures are kept and it cuts to another shot, one such palette per shot. The palette needs every frame before any can be
-  dithered, so the scaled BGRA frames are kept in memory when they fit `KEEP_BUDGET_BYTES`.
+  when the clip's pictures are kept and it cuts to another shot, one such palette per shot. The
+  palette needs every frame before any can be dithered, so the scaled BGRA frames are kept in memory when they fit `KEEP_BUDGET_BYTES`.
   Longer or larger outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and
   streams), so memory does not grow with the clip's length. (Keeping compact yuv420p copies
   instead saved the second decode but subsampled the chroma at the output size: -0.002 SSIM
@@ -35,7 +35,7 @@ import av.error
 import av.filter
 import numpy as np
 
-from .palette import PixelSample, SceneCuts, refined_palette
+from .palette import PixelSample, SceneCuts, pixels, refined_palette
 from .timing import frame_ticks
 
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
@@ -100,9 +100,8 @@ class PaletteBuilder:
     """Accumulates colour statistics of BGRA frames; `palette()` returns the 16x16 palette frame.
 
     Statistics come from frames shrunk to at most `STATS_MAX_PIXELS` (palettegen's cost is per
-    pixel), and each frame is processed as it
-    arrives so the work overlaps decoding instead of piling up at the end. palettegen's median cut
-    is the start; k-means on a sample of the frames' pixels moves its colours to where the pixels
+    pixel), and each frame is processed as it arrives so the work overlaps decoding instead of
+    piling up at the end. palettegen's median cut is the start; k-means on a sample of the frames' pixels moves its colours to where the pixels
     are (`palette.py`).
     """
 
@@ -355,12 +354,6 @@ def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[i
         muxer.mux(k, packet)
 
 
-def _indexes(picture: av.VideoFrame) -> np.ndarray:
-    plane = picture.planes[0]
-    rows = np.frombuffer(plane, np.uint8).reshape(picture.height, plane.line_size)
-    return rows[:, :picture.width].copy()
-
-
 class _LocalShot:
     """Marks the pixels of a later shot's picture that show what the previous one showed.
 
@@ -377,7 +370,7 @@ class _LocalShot:
         self._clear = _clear_slots(global_palette.to_ndarray().reshape(-1, 4))
 
     def follow(self, shot: int, picture: av.VideoFrame) -> None:
-        self._shot, self._last = shot, _indexes(picture)
+        self._shot, self._last = shot, pixels(picture, 1)[..., 0].copy()
 
     def marked(self, shot: int, picture: av.VideoFrame) -> av.VideoFrame:
         """A copy of `picture` with the pixels unchanged since the shot's previous picture marked.
@@ -385,16 +378,14 @@ class _LocalShot:
         Always a copy in a frame of our own: FFmpeg's GIF encoder sizes its buffer for local
         palettes by the first such frame's line size, so every one must have the same.
         """
-        indexes = _indexes(picture)
         last, same_shot = self._last, shot == self._shot
         self.follow(shot, picture)
+        indexes = self._last
         clear = _clear_slots(np.frombuffer(picture.planes[1], np.uint8).reshape(-1, 4))
         if same_shot and last is not None and clear == self._clear and len(clear) == 1:
             indexes = np.where(indexes == last, np.uint8(clear[0]), indexes)
         out = av.VideoFrame(picture.width, picture.height, "pal8")
-        plane = out.planes[0]
-        rows = np.frombuffer(plane, np.uint8).reshape(out.height, plane.line_size)
-        rows[:, :out.width] = indexes
+        pixels(out, 1)[..., 0] = indexes
         out.planes[1].update(bytes(picture.planes[1]))
         return out
 
@@ -410,10 +401,10 @@ _DISPOSE_BACKGROUND, _DISPOSE_NONE = 2, 1
 
 def _keep_in_place(packet: av.Packet) -> av.Packet:
     """A later shot's frame packet with its disposal set to "leave in place" (see `_LocalShot`)."""
-    data = bytes(packet)
-    if data[:3] != _GCE or (data[3] >> 2) & 7 != _DISPOSE_BACKGROUND:
+    head = bytes(memoryview(packet)[:4])
+    if head[:3] != _GCE or (head[3] >> 2) & 7 != _DISPOSE_BACKGROUND:
         return packet
-    patched = bytearray(data)
+    patched = bytearray(bytes(packet))
     patched[3] = (patched[3] & ~(7 << 2)) | (_DISPOSE_NONE << 2)
     return av.Packet(bytes(patched))
 

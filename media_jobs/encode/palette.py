@@ -27,6 +27,17 @@ ITERATIONS = 6
 _CHUNK = 8192  # samples per distance matrix (8192 x 256 float32 = 8 MB)
 
 
+def pixels(frame: av.VideoFrame, channels: int) -> np.ndarray:
+    """Plane 0 of `frame` as a height x width x channels array (a view, without the row padding)."""
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+    return rows[:, :frame.width * channels].reshape(frame.height, frame.width, channels)
+
+
+def _bgra(frame: av.VideoFrame) -> np.ndarray:
+    return pixels(frame if frame.format.name == "bgra" else frame.reformat(format="bgra"), 4)
+
+
 class PixelSample:
     """Opaque pixels of the frames seen so far, a grid of them per frame (RGB, float32)."""
 
@@ -35,32 +46,21 @@ class PixelSample:
         self._step = max(1, math.isqrt(max(1, width * height // per_frame)))
         self._parts: list[np.ndarray] = []
         self._count = 0
-        self._seen = 0
-        self._translucent = 0
+        # Whether every sampled pixel so far was opaque (no transparency to keep).
+        self.opaque = True
 
     def add(self, frame: av.VideoFrame) -> None:
-        if frame.format.name != "bgra":
-            frame = frame.reformat(format="bgra")
-        plane = frame.planes[0]
-        rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
-        pixels = rows[:, :frame.width * 4].reshape(frame.height, frame.width, 4)
-        step, k = self._step, self._seen
+        step, k = self._step, len(self._parts)
         # A different phase per frame: the grid does not sample the same spots every time.
-        grid = pixels[(k * 3) % step::step, (k * 7) % step::step].reshape(-1, 4)
+        grid = _bgra(frame)[(k * 3) % step::step, (k * 7) % step::step].reshape(-1, 4)
         opaque = grid[grid[:, 3] >= 128]
-        self._translucent += int(np.count_nonzero(grid[:, 3] < 255))
+        self.opaque = self.opaque and bool((grid[:, 3] == 255).all())
         self._parts.append(opaque[:, [2, 1, 0]].astype(np.float32))
         self._count += len(opaque)
-        self._seen += 1
         if self._count > 2 * max(SAMPLE_TARGET, MIN_PER_FRAME * 64):
             # More frames came than announced: thin out what is kept, evenly.
             self._parts = [part[::2] for part in self._parts]
             self._count = sum(len(part) for part in self._parts)
-
-    @property
-    def opaque(self) -> bool:
-        """Whether every sampled pixel so far was opaque (no transparency to keep)."""
-        return self._translucent == 0
 
     def pixels(self, start: int = 0, end: int | None = None) -> np.ndarray:
         """The samples of frames start..end-1 (all by default)."""
@@ -115,8 +115,7 @@ def refined_palette(palette: av.VideoFrame, samples: np.ndarray) -> av.VideoFram
     # would add a colour the template did not ask for, so each distinct colour moves once.
     distinct, copies = np.unique(entries[opaque][:, [2, 1, 0]], axis=0, return_inverse=True)
     entries[opaque[:, None], [2, 1, 0]] = refine(distinct, samples)[copies.reshape(-1)]
-    out = av.VideoFrame.from_ndarray(entries.reshape(palette.height, palette.width, 4), format="bgra")
-    return out
+    return av.VideoFrame.from_ndarray(entries.reshape(palette.height, palette.width, 4), format="bgra")
 
 
 class SceneCuts:
@@ -138,12 +137,7 @@ class SceneCuts:
         self._changes: list[float] = []
 
     def add(self, frame: av.VideoFrame) -> None:
-        if frame.format.name != "bgra":
-            frame = frame.reformat(format="bgra")
-        plane = frame.planes[0]
-        rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
-        grid = rows[::self._STEP, :frame.width * 4].reshape(-1, frame.width, 4)[:, ::self._STEP, :3]
-        grid = grid.astype(np.int16)
+        grid = _bgra(frame)[::self._STEP, ::self._STEP, :3].astype(np.int16)
         if self._last is not None:
             self._changes.append(float(np.abs(grid - self._last).mean()))
         self._last = grid
