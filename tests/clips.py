@@ -347,6 +347,25 @@ def make_text(path: str | Path) -> Path:
     return path
 
 
+def encode_pictures(path: str | Path, pictures: Iterator[np.ndarray], fps: int, crf: int = 12,
+                    gop: int = 30) -> Path:
+    """H.264 (yuv444p, so colours survive) of RGB `pictures` at `fps`, one after another."""
+    path = Path(path)
+    with av.open(str(path), "w") as container:
+        stream = None
+        for k, rgb in enumerate(pictures):
+            if stream is None:
+                stream = container.add_stream("libx264", rate=fps, options={"crf": str(crf), "g": str(gop)})
+                stream.height, stream.width = rgb.shape[:2]
+                stream.pix_fmt = "yuv444p"
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv444p")
+            frame.pts, frame.time_base = k, Fraction(1, fps)
+            container.mux(stream.encode(frame))
+        if stream is not None:
+            container.mux(stream.encode(None))
+    return path
+
+
 def decode_rgb(path: str | Path) -> list[tuple[float, np.ndarray]]:
     """Every frame of a video or animated image as (time in seconds, displayed RGB array).
 

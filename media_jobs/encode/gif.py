@@ -12,11 +12,11 @@ Palette modes:
 - "per_frame": `palettegen stats_mode=single` + `paletteuse new=1` per frame, streamed; each
   frame is remapped whole (see `_paletteuse_args`).
 
-Dithering of different frames is independent, and with one palette for the clip a GIF encoder's
-only state is the last frame it encoded: kept frames are dithered and encoded in two halves, one
-per core (FFmpeg filters and encoders run without the GIL), byte for byte what one encoder would
-write. Streamed frames (two passes, per-frame palettes) are dithered in chunks on both cores
-while the main thread encodes finished chunks in order.
+Dithering of different frames is independent (FFmpeg filters run without the GIL): kept frames
+are dithered in two halves, one per core, and streamed frames (two passes, per-frame palettes) in
+chunks on both cores, while the main thread writes finished frames in order. Writing marks the
+pixels that can keep what is already shown (`keep.py`) and encodes: both depend on the frames
+before, so they happen once, in order.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ import av.error
 import av.filter
 import numpy as np
 
+from .keep import Canvas, packed
 from .palette import PixelSample, SceneCuts, pixels, refined_palette
+from .threads import threaded
 from .timing import frame_ticks
 
 # Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
@@ -50,7 +52,7 @@ STATS_SHRINK_FLAGS = "neighbor"
 _CHUNK = 6  # frames per dithering task: small enough to keep both cores busy to the end
 _CHUNK_BYTES = 8 * 1024 * 1024  # BGRA bytes per task: large frames go in smaller chunks
 _WORKERS = max(1, min(2, os.cpu_count() or 1))
-# Kept frames are encoded in two halves only when each has at least this many.
+# Kept frames are dithered in two halves only when each has at least this many.
 _MIN_HALF = 4
 
 _DITHER_ARGS = {
@@ -194,8 +196,12 @@ class Ditherer:
 class GifMuxer:
     """Writes PAL8 frames to a .gif with delays in centiseconds whose total is exact.
 
-    Either `write` encodes each slot's picture in turn, or encoders from `new_encoder` (on other
-    threads) encode them and `mux` writes their packets in slot order.
+    Given the picture each frame was dithered from, a frame's pixels that can keep what is
+    already shown are marked with the transparent slot (`keep.Canvas`). Such a frame takes
+    FFmpeg's encoder's path for pictures with transparency: it crops to what is not marked, and
+    asks for the area to be cleared after showing it, which `_keep_in_place` turns back into
+    "leave in place". Clips with real transparency are left to FFmpeg (from their first
+    transparent pixel on).
     """
 
     def __init__(self, path: str, width: int, height: int, loop: int, play_rate: Fraction, count: int):
@@ -210,6 +216,8 @@ class GifMuxer:
         self._size = (width, height)
         self._ticks = frame_ticks(count, play_rate, 100)
         self._next = 0
+        self._canvas: Canvas | None = Canvas()
+        self._clear: int | None = None  # the global palette's transparent slot
         self.written = 0
         self.centiseconds = 0
 
@@ -217,23 +225,42 @@ class GifMuxer:
         """Whether slot k is written: not past the plan, and not shorter than GIF's 1/100 s."""
         return k + 1 < len(self._ticks) and self._ticks[k + 1] > self._ticks[k]
 
-    def write(self, frame: av.VideoFrame) -> None:
+    def write(self, frame: av.VideoFrame, source: av.VideoFrame | None = None) -> None:
+        """Encode the next slot's `frame`; `source` (BGRA) is what it was dithered from."""
         k = self._next
         self._next += 1
         if not self.shows(k):
             return
+        frame, kept = self._marked(frame, source)
         frame.pts = self._ticks[k]
         frame.time_base = Fraction(1, 100)
         for packet in self._stream.encode(frame):
-            self.mux(k, packet)
+            self.mux(k, _keep_in_place(packet) if kept else packet)
 
-    def new_encoder(self) -> av.CodecContext:
-        """A GIF encoder like the stream's own, for encoding on another thread."""
-        encoder = av.CodecContext.create("gif", "w")
-        encoder.width, encoder.height = self._size
-        encoder.pix_fmt = "pal8"
-        encoder.time_base = Fraction(1, 100)
-        return encoder
+    def _marked(self, frame: av.VideoFrame, source: av.VideoFrame | None) -> tuple[av.VideoFrame, bool]:
+        """A copy of `frame` in a frame of our own, with the pixels that keep the picture marked.
+
+        Always a copy: FFmpeg's GIF encoder sizes its buffer for local palettes by the first
+        such frame's line size, so every frame must have the same.
+        """
+        indexes = pixels(frame, 1)[..., 0]
+        palette = frame.planes[1]
+        clears = _clear_slots(np.frombuffer(palette, np.uint8, count=1024).reshape(-1, 4))
+        if self._clear is None:
+            self._clear = clears[0] if len(clears) == 1 else -1
+        marked, kept = indexes, False
+        if self._canvas is not None and any((indexes == c).any() for c in clears):
+            self._canvas = None  # real transparency: FFmpeg's own marking from here on
+        if self._canvas is not None:
+            # Marks only in the slot the encoder takes for transparency (the global palette's).
+            clear = self._clear if clears == [self._clear] and source is not None else None
+            src = None if source is None else pixels(
+                source if source.format.name == "bgra" else source.reformat(format="bgra"), 4)
+            marked, kept = self._canvas.mark(src, indexes, packed(palette), clear)
+        out = av.VideoFrame(frame.width, frame.height, "pal8")
+        pixels(out, 1)[..., 0] = marked
+        out.planes[1].update(bytes(palette))
+        return out, kept
 
     def mux(self, k: int, packet: av.Packet) -> None:
         """Write slot k's packet; slots come in order."""
@@ -262,20 +289,23 @@ def chunk_frames(width: int, height: int) -> int:
 
 
 def dither_in_order(frames: Iterable[av.VideoFrame], make_ditherer: Callable[[], Ditherer],
-                    sink: Callable[[av.VideoFrame], None], chunk_size: int = _CHUNK) -> None:
-    """Dither `frames` on both cores in chunks and hand the results to `sink` in their order."""
+                    sink: Callable[[av.VideoFrame, av.VideoFrame], None], chunk_size: int = _CHUNK) -> None:
+    """Dither `frames` on both cores in chunks; `sink(dithered, frame)` gets them in their order.
+
+    A helper thread takes the frames and hands out chunks, so this thread writes each chunk as
+    soon as it is dithered: a chunk's pictures are held until then (at 4K -> 720p, holding them
+    while this thread waited for the decoder cost 33 MB).
+    """
     local = _ThreadLocalDitherer(make_ditherer)
-    pending: list[Future] = []
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gif-dither") as pool:
-        for chunk in _chunks(frames, chunk_size):
-            pending.append(pool.submit(local.run, chunk))
-            # Bound the frames in flight: decoding may be far ahead of dithering.
-            while len(pending) > 2 * _WORKERS:
-                for out in pending.pop(0).result():
-                    sink(out)
-        for future in pending:
-            for out in future.result():
-                sink(out)
+        def submitted() -> Iterator[tuple[list[av.VideoFrame], Future]]:
+            for chunk in _chunks(frames, chunk_size):
+                yield chunk, pool.submit(local.run, chunk)
+
+        # At most 2 x _WORKERS chunks in flight, as many as keep both cores busy to the end.
+        for chunk, future in threaded(submitted(), depth=_WORKERS):
+            for source, out in zip(chunk, future.result()):
+                sink(out, source)
 
 
 @dataclass
@@ -292,102 +322,48 @@ class Shots:
 def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[int], Ditherer],
                          muxer: GifMuxer, shots: Shots,
                          progress: Callable[[float], None] = lambda fraction: None) -> None:
-    """Dither and encode kept frames (slots 0, 1, ... in order) in two halves, one per core.
+    """Dither kept frames (slots 0, 1, ... in order) in two halves, one per core; write them in order.
 
-    The first shot's palette is the GIF's global palette; a GIF encoder's state is then the last
-    frame it encoded (it crops to, and makes transparent, what changed since). So the second
-    half's encoder is first handed the last frame shown before it, or the first shot's first
-    picture when that frame belongs to a later shot (that packet is dropped): every packet is the
-    one a single encoder would have written. The first half's packets are written as they come.
-
-    Later shots carry their own (local) palette, for which FFmpeg's encoder neither crops nor
-    marks unchanged pixels: `_LocalShot` does the marking.
+    Each half has a ditherer per shot (the first shot's palette is the GIF's global palette, a
+    later shot's is written as a local palette). The second half's ditherer is first shown the
+    picture before its first one, as paletteuse's diff mode would have seen it in one pass.
+    Writing (marking what can stay, encoding) happens on this thread, in order, as frames come.
     """
     count = len(frames)
     middle = count // 2 if _WORKERS > 1 and count >= 2 * _MIN_HALF else count
-    first_half: queue.Queue = queue.Queue()
+    halves = [(0, middle, queue.Queue())]
+    if middle < count:
+        halves.append((middle, count, queue.Queue()))
 
-    def encode(start: int, end: int, sink: Callable[[object], None]) -> None:
-        ditherers: dict[int, Ditherer] = {}
+    def dither(start: int, end: int, out: queue.Queue) -> None:
+        try:
+            ditherers: dict[int, Ditherer] = {}
 
-        def dither(k: int) -> av.VideoFrame:
-            shot = shots.of(k)
-            if shot not in ditherers:
-                ditherers[shot] = make_ditherer(shot)
-            return ditherers[shot](frames[k])
+            def one(k: int) -> av.VideoFrame:
+                shot = shots.of(k)
+                if shot not in ditherers:
+                    ditherers[shot] = make_ditherer(shot)
+                return ditherers[shot](frames[k])
 
-        encoder = muxer.new_encoder()
-        local = _LocalShot(shots.palettes[0])
-        before = next((k for k in range(start - 1, -1, -1) if muxer.shows(k)), None)
-        if before is not None:
-            if shots.of(before) == 0:
-                encoder.encode(dither(before))
-            else:
-                encoder.encode(dither(0))  # the global palette, for the header this drops
-                if shots.of(before) == shots.of(start):
-                    local.follow(shots.of(before), dither(before))
-        for k in range(start, end):
-            picture = dither(k)
-            if not muxer.shows(k):
-                continue
-            shot = shots.of(k)
-            if shot == 0:
-                packets = encoder.encode(picture)
-            else:
-                packets = [_keep_in_place(p) for p in encoder.encode(local.marked(shot, picture))]
-            for packet in packets:
-                sink((k, packet))
+            if start > 0 and shots.of(start - 1) == shots.of(start):
+                one(start - 1)
+            for k in range(start, end):
+                out.put((k, one(k)))
+        except BaseException as exc:  # handed to the writing thread, which raises it
+            out.put(exc)
+        finally:
+            out.put(None)
 
-    second_half: list[tuple[int, av.Packet]] = []
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gif-encode") as pool:
-        done = pool.submit(encode, 0, middle, first_half.put)
-        done.add_done_callback(lambda _: first_half.put(None))
-        later = pool.submit(encode, middle, count, second_half.append) if middle < count else None
-        while (item := first_half.get()) is not None:
-            muxer.mux(*item)
-            # The second half keeps pace on the other core.
-            progress(min(1.0, (item[0] + 1) / max(1, middle)))
-        done.result()
-        if later is not None:
-            later.result()
-    for k, packet in second_half:
-        muxer.mux(k, packet)
-
-
-class _LocalShot:
-    """Marks the pixels of a later shot's picture that show what the previous one showed.
-
-    The marker is the palette's transparent slot, which FFmpeg's encoder then crops around; it
-    takes a marked picture for real transparency and asks for the area to be cleared after
-    showing it, which `_keep_in_place` turns back into "leave in place".
-    """
-
-    def __init__(self, global_palette: av.VideoFrame) -> None:
-        self._shot = -1
-        self._last: np.ndarray | None = None
-        # The encoder takes the global palette's transparent slot for the marker; a local palette
-        # with its transparent slot elsewhere is written unmarked.
-        self._clear = _clear_slots(global_palette.to_ndarray().reshape(-1, 4))
-
-    def follow(self, shot: int, picture: av.VideoFrame) -> None:
-        self._shot, self._last = shot, pixels(picture, 1)[..., 0].copy()
-
-    def marked(self, shot: int, picture: av.VideoFrame) -> av.VideoFrame:
-        """A copy of `picture` with the pixels unchanged since the shot's previous picture marked.
-
-        Always a copy in a frame of our own: FFmpeg's GIF encoder sizes its buffer for local
-        palettes by the first such frame's line size, so every one must have the same.
-        """
-        last, same_shot = self._last, shot == self._shot
-        self.follow(shot, picture)
-        indexes = self._last
-        clear = _clear_slots(np.frombuffer(picture.planes[1], np.uint8).reshape(-1, 4))
-        if same_shot and last is not None and clear == self._clear and len(clear) == 1:
-            indexes = np.where(indexes == last, np.uint8(clear[0]), indexes)
-        out = av.VideoFrame(picture.width, picture.height, "pal8")
-        pixels(out, 1)[..., 0] = indexes
-        out.planes[1].update(bytes(picture.planes[1]))
-        return out
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gif-dither") as pool:
+        for start, end, out in halves:
+            pool.submit(dither, start, end, out)
+        for _, _, out in halves:
+            while (item := out.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                k, picture = item
+                muxer.write(picture, frames[k])
+                progress((k + 1) / count)
 
 
 def _clear_slots(palette: np.ndarray) -> list[int]:
@@ -400,7 +376,7 @@ _DISPOSE_BACKGROUND, _DISPOSE_NONE = 2, 1
 
 
 def _keep_in_place(packet: av.Packet) -> av.Packet:
-    """A later shot's frame packet with its disposal set to "leave in place" (see `_LocalShot`)."""
+    """A marked frame's packet with its disposal set to "leave in place" (see `GifMuxer`)."""
     head = bytes(memoryview(packet)[:4])
     if head[:3] != _GCE or (head[3] >> 2) & 7 != _DISPOSE_BACKGROUND:
         return packet

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -13,6 +12,7 @@ from bench.metrics import iter_animation
 from media_jobs.encode import RenderSpec, gif, render
 from media_jobs.encode.gif import PaletteBuilder
 from media_jobs.encode.palette import MIN_PER_FRAME, SAMPLE_TARGET, PixelSample, SceneCuts, refine
+from tests.clips import encode_pictures
 
 
 def _bgra_pictures(path, width=160, height=120, count=20):
@@ -104,17 +104,8 @@ def _shot_picture(k: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def cut_clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cut") / "cut.mp4"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=CUT_FPS, options={"crf": "12", "g": "30"})
-        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv444p"
-        for k in range(CUT_FRAMES):
-            frame = av.VideoFrame.from_ndarray(_shot_picture(k), format="rgb24").reformat(format="yuv444p")
-            frame.pts = k
-            frame.time_base = Fraction(1, CUT_FPS)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path
+    return encode_pictures(tmp_path_factory.mktemp("cut") / "cut.mp4",
+                           (_shot_picture(k) for k in range(CUT_FRAMES)), CUT_FPS, crf=12, gop=30)
 
 
 def _cut_spec() -> RenderSpec:
