@@ -10,7 +10,7 @@ from fractions import Fraction
 import av.container
 
 from .errors import EncodeError, ErrorCode
-from .frames import SlotPlan, has_alpha_plane, keyframe_before, keyframe_split, to_fraction
+from .frames import LARGE_PICTURE_PIXELS, SlotPlan, has_alpha_plane, keyframe_before, keyframe_split, to_fraction
 from .geometry import plan_layout
 from .gif import KEEP_BUDGET_BYTES
 from .probe import frame_sar
@@ -22,7 +22,7 @@ from .spec import OUTPUT_FRAMES_MAX, RenderSpec, TimeRange
 # key frame of the animation).
 MIN_PART_SLOTS = 8
 # A second decoder holds its own reference and threading pictures: at 4K some 150 MB more.
-SECOND_DECODER_MAX_PIXELS = 2048 * 1152
+SECOND_DECODER_MAX_PIXELS = LARGE_PICTURE_PIXELS
 
 
 def has_alpha(pix_fmt: str) -> bool:
