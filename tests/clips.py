@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import av
 import numpy as np
@@ -500,11 +500,12 @@ def alpha_at(width: int, height: int, index: int) -> np.ndarray:
 
 
 def make_alpha_clip(path: str | Path, *, width: int = 96, height: int = 64, fps: int = 10,
-                    seconds: float = 2.0, codec: str = "libvpx-vp9") -> Path:
+                    seconds: float = 2.0, codec: str = "libvpx-vp9", opaque_frames: Iterable[int] = ()) -> Path:
     """A VP9 (or, with `codec="libvpx"`, VP8) WebM with an alpha channel (yuva420p), as browsers
     and editors export transparent video: WebM keeps the alpha plane in BlockAdditional side data
-    beside each picture."""
+    beside each picture. The pictures numbered in `opaque_frames` are opaque all over."""
     path = Path(path)
+    opaque = set(opaque_frames)
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuva420p"
@@ -515,7 +516,7 @@ def make_alpha_clip(path: str | Path, *, width: int = 96, height: int = 64, fps:
         for index in range(int(round(seconds * fps))):
             rgba = np.empty((height, width, 4), np.uint8)
             rgba[..., :3] = draw_frame(width, height, index / fps, index, seconds)
-            rgba[..., 3] = alpha_at(width, height, index)
+            rgba[..., 3] = 255 if index in opaque else alpha_at(width, height, index)
             frame = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format="yuva420p")
             frame.pts, frame.time_base = index, Fraction(1, fps)
             out.mux(stream.encode(frame))

@@ -199,9 +199,14 @@ class GifMuxer:
     Given the picture each frame was dithered from, a frame's pixels that can keep what is
     already shown are marked with the transparent slot (`keep.Canvas`). Such a frame takes
     FFmpeg's encoder's path for pictures with transparency: it crops to what is not marked, and
-    asks for the area to be cleared after showing it, which `_keep_in_place` turns back into
-    "leave in place". Clips with real transparency are left to FFmpeg (from their first
-    transparent pixel on).
+    asks for the area to be cleared after showing it, which `_with_disposal` turns back into
+    "leave in place".
+
+    Real transparency (a source with alpha) needs a clear canvas under each frame: a transparent
+    pixel shows whatever is under it. From the first frame with real transparency on, and for the
+    frame before it, frames go to a second encoder that neither crops nor marks, and each is
+    cleared after it is shown. FFmpeg's encoder alone left opaque pictures showing through a
+    clip that turned transparent, and holes where it turned opaque again.
     """
 
     def __init__(self, path: str, width: int, height: int, loop: int, play_rate: Fraction, count: int):
@@ -216,8 +221,11 @@ class GifMuxer:
         self._size = (width, height)
         self._ticks = frame_ticks(count, play_rate, 100)
         self._next = 0
-        self._canvas: Canvas | None = Canvas()
-        self._clear: int | None = None  # the global palette's transparent slot
+        self._canvas = Canvas()
+        self._clear = -1  # the global palette's transparent slot (-1: none, or more than one)
+        self._global: bytes | None = None  # the global palette (the first frame's)
+        self._pending: tuple[int, av.VideoFrame, av.VideoFrame | None, bool] | None = None
+        self._whole: av.CodecContext | None = None  # the encoder for frames over a clear canvas
         self.written = 0
         self.centiseconds = 0
 
@@ -226,41 +234,67 @@ class GifMuxer:
         return k + 1 < len(self._ticks) and self._ticks[k + 1] > self._ticks[k]
 
     def write(self, frame: av.VideoFrame, source: av.VideoFrame | None = None) -> None:
-        """Encode the next slot's `frame`; `source` (BGRA) is what it was dithered from."""
+        """Take the next slot's `frame`; `source` (BGRA) is what it was dithered from.
+
+        A frame is encoded when the next one comes (or at `close`): whether it must be cleared
+        after it is shown depends on the next.
+        """
         k = self._next
         self._next += 1
         if not self.shows(k):
             return
-        frame, kept = self._marked(frame, source)
-        frame.pts = self._ticks[k]
-        frame.time_base = Fraction(1, 100)
-        for packet in self._stream.encode(frame):
-            self.mux(k, _keep_in_place(packet) if kept else packet)
+        translucent = _translucent(frame)
+        if self._pending is not None:
+            self._encode(*self._pending, clear_after=translucent)
+        self._pending = (k, frame, source, translucent)
+
+    def _encode(self, k: int, frame: av.VideoFrame, source: av.VideoFrame | None, translucent: bool,
+                clear_after: bool) -> None:
+        if self._global is None:
+            self._global = bytes(frame.planes[1])
+            clears = _clear_slots(np.frombuffer(self._global, np.uint8, count=1024).reshape(-1, 4))
+            self._clear = clears[0] if len(clears) == 1 else -1
+        if self._whole is None and (clear_after or translucent):
+            self._whole = self._whole_encoder()
+        if self._whole is not None:
+            out = _copy(frame, pixels(frame, 1)[..., 0])
+            out.pts, out.time_base = self._ticks[k], Fraction(1, 100)
+            for packet in self._whole.encode(out):
+                self.mux(k, _with_disposal(_without_header(packet) if self.written else packet,
+                                           _DISPOSE_BACKGROUND, self._clear if self._clear >= 0 else None))
+            return
+        out, kept = self._marked(frame, source)
+        out.pts, out.time_base = self._ticks[k], Fraction(1, 100)
+        for packet in self._stream.encode(out):
+            self.mux(k, _with_disposal(packet, _DISPOSE_NONE) if kept else packet)
+
+    def _whole_encoder(self) -> av.CodecContext:
+        """An encoder that writes every frame whole, unmarked, knowing the file's global palette."""
+        encoder = av.CodecContext.create("gif", "w")
+        encoder.width, encoder.height = self._size
+        encoder.pix_fmt = "pal8"
+        encoder.time_base = Fraction(1, 100)
+        encoder.options = {"gifflags": "0"}  # no cropping to what changed, no marking of it
+        if self.written:
+            # Its first frame sets its global palette: that must be the file's (this packet,
+            # a whole file header, is dropped).
+            first = av.VideoFrame(*self._size, "pal8")
+            first.planes[1].update(self._global)
+            first.pts, first.time_base = 0, Fraction(1, 100)
+            encoder.encode(first)
+        return encoder
 
     def _marked(self, frame: av.VideoFrame, source: av.VideoFrame | None) -> tuple[av.VideoFrame, bool]:
-        """A copy of `frame` in a frame of our own, with the pixels that keep the picture marked.
-
-        Always a copy: FFmpeg's GIF encoder sizes its buffer for local palettes by the first
-        such frame's line size, so every frame must have the same.
-        """
+        """A copy of `frame` with the pixels that keep the shown picture marked, and whether any are."""
         indexes = pixels(frame, 1)[..., 0]
         palette = frame.planes[1]
         clears = _clear_slots(np.frombuffer(palette, np.uint8, count=1024).reshape(-1, 4))
-        if self._clear is None:
-            self._clear = clears[0] if len(clears) == 1 else -1
-        marked, kept = indexes, False
-        if self._canvas is not None and any((indexes == c).any() for c in clears):
-            self._canvas = None  # real transparency: FFmpeg's own marking from here on
-        if self._canvas is not None:
-            # Marks only in the slot the encoder takes for transparency (the global palette's).
-            clear = self._clear if clears == [self._clear] and source is not None else None
-            src = None if source is None else pixels(
-                source if source.format.name == "bgra" else source.reformat(format="bgra"), 4)
-            marked, kept = self._canvas.mark(src, indexes, packed(palette), clear)
-        out = av.VideoFrame(frame.width, frame.height, "pal8")
-        pixels(out, 1)[..., 0] = marked
-        out.planes[1].update(bytes(palette))
-        return out, kept
+        # Marks only in the slot the encoder takes for transparency (the global palette's).
+        clear = self._clear if clears == [self._clear] and self._clear >= 0 and source is not None else None
+        src = None if source is None else pixels(
+            source if source.format.name == "bgra" else source.reformat(format="bgra"), 4)
+        marked, kept = self._canvas.mark(src, indexes, packed(palette), clear)
+        return _copy(frame, marked), kept
 
     def mux(self, k: int, packet: av.Packet) -> None:
         """Write slot k's packet; slots come in order."""
@@ -274,6 +308,9 @@ class GifMuxer:
         self.centiseconds += delay
 
     def close(self) -> None:
+        if self._pending is not None:
+            self._encode(*self._pending, clear_after=False)
+            self._pending = None
         self._container.close()
 
     def abort(self) -> None:
@@ -281,6 +318,25 @@ class GifMuxer:
             self._container.close()
         except av.error.FFmpegError:
             pass
+
+
+def _translucent(frame: av.VideoFrame) -> bool:
+    """Whether a PAL8 frame shows any of its palette's transparent entries."""
+    indexes = pixels(frame, 1)[..., 0]
+    clears = _clear_slots(np.frombuffer(frame.planes[1], np.uint8, count=1024).reshape(-1, 4))
+    return any((indexes == c).any() for c in clears)
+
+
+def _copy(frame: av.VideoFrame, indexes: np.ndarray) -> av.VideoFrame:
+    """`indexes` with `frame`'s palette, in a frame of our own.
+
+    Always a new frame: FFmpeg's GIF encoder sizes its buffer for local palettes by the first
+    such frame's line size, so every frame must have the same.
+    """
+    out = av.VideoFrame(frame.width, frame.height, "pal8")
+    pixels(out, 1)[..., 0] = indexes
+    out.planes[1].update(bytes(frame.planes[1]))
+    return out
 
 
 def chunk_frames(width: int, height: int) -> int:
@@ -372,17 +428,37 @@ def _clear_slots(palette: np.ndarray) -> list[int]:
 
 
 _GCE = b"\x21\xf9\x04"  # graphic control extension: introducer, label, block size
-_DISPOSE_BACKGROUND, _DISPOSE_NONE = 2, 1
+_HEADER = 6 + 7 + 256 * 3  # GIF89a, logical screen descriptor, 256-entry global palette
+_DISPOSE_NONE, _DISPOSE_BACKGROUND = 1, 2
 
 
-def _keep_in_place(packet: av.Packet) -> av.Packet:
-    """A marked frame's packet with its disposal set to "leave in place" (see `GifMuxer`)."""
-    head = bytes(memoryview(packet)[:4])
-    if head[:3] != _GCE or (head[3] >> 2) & 7 != _DISPOSE_BACKGROUND:
+def _with_disposal(packet: av.Packet, disposal: int, transparent: int | None = None) -> av.Packet:
+    """A frame packet with its graphic control extension's disposal set to `disposal`.
+
+    With `transparent`, a frame without a transparent colour gets that one (unused by the frame):
+    decoders clear to it when disposing "to background" (FFmpeg's and Pillow's to the background
+    colour otherwise, which is opaque; browsers always clear).
+    """
+    at = _HEADER if bytes(memoryview(packet)[:6]) == b"GIF89a" else 0  # the file's first frame
+    head = bytes(memoryview(packet)[at:at + 4])
+    if head[:3] != _GCE:
+        return packet
+    flags = (head[3] & ~(7 << 2)) | (disposal << 2)
+    add_transparent = transparent is not None and not head[3] & 1
+    if flags == head[3] and not add_transparent:
         return packet
     patched = bytearray(bytes(packet))
-    patched[3] = (patched[3] & ~(7 << 2)) | (_DISPOSE_NONE << 2)
+    patched[at + 3] = flags | (1 if add_transparent else 0)
+    if add_transparent:
+        patched[at + 6] = transparent
     return av.Packet(bytes(patched))
+
+
+def _without_header(packet: av.Packet) -> av.Packet:
+    """A first packet of an encoder of its own, without the file header it starts with."""
+    if bytes(memoryview(packet)[:6]) != b"GIF89a":
+        return packet
+    return av.Packet(bytes(packet)[_HEADER:])
 
 
 class _ThreadLocalDitherer:

@@ -56,6 +56,29 @@ def test_a_vp8_or_vp9_webm_with_alpha_stays_transparent(alpha_clip, tmp_path, fm
         assert (alpha[:8, :8] < 128).all(), f"frame {index}: the background is not transparent"
 
 
+@pytest.mark.parametrize("opaque", [range(6), range(10, 20)], ids=["turns-transparent", "turns-opaque"])
+def test_a_gif_whose_source_turns_transparent_or_opaque_midway_shows_each_frame_right(tmp_path, opaque):
+    # A transparent pixel shows what is under it: before the first transparent frame, and after
+    # a transparent one, the canvas has to be cleared. FFmpeg's GIF encoder alone showed the
+    # opaque frames through (96-100 % opaque where 24 % should be) and left holes where the
+    # clip turned opaque (80-85 % opaque), in Chromium as in FFmpeg's decoder.
+    src = make_alpha_clip(tmp_path / "turning.webm", opaque_frames=opaque)
+    out = tmp_path / "out.gif"
+    render(src, RenderSpec(format="gif", fps=10, duration=2.0), out)
+    # Pillow cannot show transparency that starts after the first frame; FFmpeg's decoder follows
+    # the GIF specification here, as browsers do.
+    with av.open(str(out)) as container:
+        alphas = [f.to_ndarray(format="rgba")[..., 3] for f in container.decode(video=0)]
+    assert len(alphas) == 20
+    for index, alpha in enumerate(alphas):
+        if index in opaque:
+            assert (alpha == 255).all(), f"frame {index} is not opaque"
+            continue
+        agree = ((alpha >= 128) == (alpha_at(96, 64, index) >= 128)).mean()
+        assert agree > 0.97, f"frame {index}: {agree:.3f} of pixels agree"
+        assert (alpha[:8, :8] == 0).all(), f"frame {index}: the background is not transparent"
+
+
 def _still_png_clip(path: Path) -> Path:
     """PNG pictures in QuickTime, every one the same: a red box on a transparent background."""
     rgba = np.zeros((64, 96, 4), np.uint8)
