@@ -347,6 +347,17 @@ def make_text(path: str | Path) -> Path:
     return path
 
 
+def grainy_picture(k: int, width: int = 160, height: int = 120, square: int = 24) -> np.ndarray:
+    """Picture k of a still gradient under fresh grain every frame (sigma 2.5 levels), with a
+    white square moving 6 px a frame along rows 40 to 40 + `square`."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rgb = np.stack([40 + x, 60 + y, 200 - x / 2], axis=-1)
+    rgb = rgb + np.random.default_rng(k).normal(0, 2.5, (height, width, 1))
+    left = 8 + 6 * k
+    rgb[40:40 + square, left:left + square] = 250
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
 def encode_pictures(path: str | Path, pictures: Iterator[np.ndarray], fps: int, crf: int = 12,
                     gop: int = 30) -> Path:
     """H.264 (yuv444p, so colours survive) of RGB `pictures` at `fps`, one after another."""

@@ -11,21 +11,14 @@ import pytest
 from bench.metrics import iter_animation
 from media_jobs.encode import RenderSpec, gif, render
 from media_jobs.encode.keep import Canvas, packed
-from tests.clips import encode_pictures
+from tests.clips import encode_pictures, grainy_picture
 
 FPS, FRAMES, W, H = 10, 20, 160, 120
 SQUARE = 24  # the moving square's side; it runs along rows 40..64
 
 
 def _source_picture(k: int) -> np.ndarray:
-    """A still gradient under fresh grain every frame, with a white square moving across it."""
-    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
-    rgb = np.stack([40 + x, 60 + y, 200 - x / 2], axis=-1)
-    grain = np.random.default_rng(k).normal(0, 2.5, (H, W, 1))
-    rgb = rgb + grain
-    left = 8 + 6 * k
-    rgb[40:40 + SQUARE, left:left + SQUARE] = 250
-    return np.clip(rgb, 0, 255).astype(np.uint8)
+    return grainy_picture(k, W, H, SQUARE)
 
 
 @pytest.fixture(scope="module")
