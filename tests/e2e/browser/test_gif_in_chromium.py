@@ -8,6 +8,7 @@ import functools
 import http.server
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import av
 import pytest
@@ -56,17 +57,21 @@ def secure_origin(tmp_path_factory) -> Iterator[str]:
     server.shutdown()
 
 
+def _chromium_frames(browser, origin: str, path: Path) -> list[dict]:
+    page = browser.new_page()
+    try:
+        page.goto(origin)
+        return page.evaluate(FRAMES, base64.b64encode(path.read_bytes()).decode())
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("opaque", [range(6), range(10, 20)], ids=["turns-transparent", "turns-opaque"])
 def test_chromium_shows_transparency_that_starts_or_ends_midway(browser, secure_origin, tmp_path, opaque):
     src = make_alpha_clip(tmp_path / "turning.webm", opaque_frames=opaque)
     out = tmp_path / "out.gif"
     render(src, RenderSpec(format="gif", fps=10, duration=2.0), out)
-    page = browser.new_page()
-    try:
-        page.goto(secure_origin)
-        shares = [f["opaque"] for f in page.evaluate(FRAMES, base64.b64encode(out.read_bytes()).decode())]
-    finally:
-        page.close()
+    shares = [f["opaque"] for f in _chromium_frames(browser, secure_origin, out)]
     assert len(shares) == 20
     for index, share in enumerate(shares):
         wanted = 1.0 if index in opaque else float((alpha_at(96, 64, index) >= 128).mean())
@@ -81,11 +86,6 @@ def test_chromium_shows_the_frames_ffmpeg_decodes_where_pixels_keep_what_is_show
     render(src, RenderSpec(format="gif", width=160, fps=10, duration=2.0), out)
     with av.open(str(out)) as container:
         ffmpeg = [f.to_ndarray(format="rgb24").reshape(-1, 3).sum(axis=0).tolist() for f in container.decode(video=0)]
-    page = browser.new_page()
-    try:
-        page.goto(secure_origin)
-        chromium = [f["sums"] for f in page.evaluate(FRAMES, base64.b64encode(out.read_bytes()).decode())]
-    finally:
-        page.close()
+    chromium = [f["sums"] for f in _chromium_frames(browser, secure_origin, out)]
     assert len(chromium) == len(ffmpeg) == 20
     assert chromium == ffmpeg
