@@ -428,7 +428,6 @@ def _clear_slots(palette: np.ndarray) -> list[int]:
 
 
 _GCE = b"\x21\xf9\x04"  # graphic control extension: introducer, label, block size
-_HEADER = 6 + 7 + 256 * 3  # GIF89a, logical screen descriptor, 256-entry global palette
 _DISPOSE_NONE, _DISPOSE_BACKGROUND = 1, 2
 
 
@@ -439,7 +438,7 @@ def _with_disposal(packet: av.Packet, disposal: int, transparent: int | None = N
     decoders clear to it when disposing "to background" (FFmpeg's and Pillow's to the background
     colour otherwise, which is opaque; browsers always clear).
     """
-    at = _HEADER if bytes(memoryview(packet)[:6]) == b"GIF89a" else 0  # the file's first frame
+    at = _header_size(packet)  # the file's first frame comes after the file's header
     head = bytes(memoryview(packet)[at:at + 4])
     if head[:3] != _GCE:
         return packet
@@ -456,9 +455,18 @@ def _with_disposal(packet: av.Packet, disposal: int, transparent: int | None = N
 
 def _without_header(packet: av.Packet) -> av.Packet:
     """A first packet of an encoder of its own, without the file header it starts with."""
-    if bytes(memoryview(packet)[:6]) != b"GIF89a":
-        return packet
-    return av.Packet(bytes(packet)[_HEADER:])
+    size = _header_size(packet)
+    return av.Packet(bytes(packet)[size:]) if size else packet
+
+
+def _header_size(packet: av.Packet) -> int:
+    """The length of the file header (signature, screen descriptor, global palette) `packet`
+    starts with, or 0."""
+    head = bytes(memoryview(packet)[:13])
+    if head[:6] != b"GIF89a":
+        return 0
+    flags = head[10]
+    return 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
 
 
 class _ThreadLocalDitherer:

@@ -1,4 +1,4 @@
-"""GIF frames dithered and encoded in two halves, one per core: the same bytes as one encoder."""
+"""GIF frames dithered in two halves, one per core: the same bytes as dithering them one after another."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_two_halves_write_the_bytes_one_encoder_writes(make_clip, tmp_path, monk
     src = make_clip(seconds=2.0, fps=30, content="texture")
     spec = RenderSpec(**{"format": "gif", "width": 160, "fps": 15, "duration": 2.0, **fields})
     with monkeypatch.context() as patch:
-        patch.setattr(gif, "_WORKERS", 1)  # one encoder, frame after frame
+        patch.setattr(gif, "_WORKERS", 1)  # one ditherer, frame after frame
         one = render(src, spec, tmp_path / "one.gif")
     halves = render(src, spec, tmp_path / "halves.gif")
     assert _md5(tmp_path / "halves.gif") == _md5(tmp_path / "one.gif")
@@ -34,8 +34,8 @@ def test_two_halves_write_the_bytes_one_encoder_writes(make_clip, tmp_path, monk
 
 
 def test_the_second_half_starts_from_the_last_frame_shown_before_it(make_clip, tmp_path, monkeypatch):
-    # A still picture: every frame after the first is all transparent (nothing changed), which
-    # only comes out right if the second half's encoder knows the frame before it.
+    # A still picture: every frame after the first keeps all of what is shown, which only comes
+    # out the same if the second half's ditherer (paletteuse's diff mode) saw the frame before it.
     src = make_clip(seconds=2.0, fps=10, content="still")
     spec = RenderSpec(format="gif", width=120, fps=10, duration=2.0)
     with monkeypatch.context() as patch:
