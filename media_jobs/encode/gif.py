@@ -36,7 +36,7 @@ import av.filter
 import numpy as np
 
 from .keep import Canvas, packed
-from .palette import PixelSample, SceneCuts, pixels, refined_palette
+from .palette import PixelSample, SceneCuts, bgra_pixels, pixels, refined_palette
 from .threads import threaded
 from .timing import frame_ticks
 
@@ -222,7 +222,7 @@ class GifMuxer:
         self._ticks = frame_ticks(count, play_rate, 100)
         self._next = 0
         self._canvas = Canvas()
-        self._clear = -1  # the global palette's transparent slot (-1: none, or more than one)
+        self._clear: int | None = None  # the global palette's transparent slot (one, or none)
         self._global: bytes | None = None  # the global palette (the first frame's)
         self._pending: tuple[int, av.VideoFrame, av.VideoFrame | None, bool] | None = None
         self._whole: av.CodecContext | None = None  # the encoder for frames over a clear canvas
@@ -252,8 +252,8 @@ class GifMuxer:
                 clear_after: bool) -> None:
         if self._global is None:
             self._global = bytes(frame.planes[1])
-            clears = _clear_slots(np.frombuffer(self._global, np.uint8, count=1024).reshape(-1, 4))
-            self._clear = clears[0] if len(clears) == 1 else -1
+            clears = _clear_slots(self._global)
+            self._clear = clears[0] if len(clears) == 1 else None
         if self._whole is None and (clear_after or translucent):
             self._whole = self._whole_encoder()
         if self._whole is not None:
@@ -261,7 +261,7 @@ class GifMuxer:
             out.pts, out.time_base = self._ticks[k], Fraction(1, 100)
             for packet in self._whole.encode(out):
                 self.mux(k, _with_disposal(_without_header(packet) if self.written else packet,
-                                           _DISPOSE_BACKGROUND, self._clear if self._clear >= 0 else None))
+                                           _DISPOSE_BACKGROUND, self._clear))
             return
         out, kept = self._marked(frame, source)
         out.pts, out.time_base = self._ticks[k], Fraction(1, 100)
@@ -288,11 +288,9 @@ class GifMuxer:
         """A copy of `frame` with the pixels that keep the shown picture marked, and whether any are."""
         indexes = pixels(frame, 1)[..., 0]
         palette = frame.planes[1]
-        clears = _clear_slots(np.frombuffer(palette, np.uint8, count=1024).reshape(-1, 4))
         # Marks only in the slot the encoder takes for transparency (the global palette's).
-        clear = self._clear if clears == [self._clear] and self._clear >= 0 and source is not None else None
-        src = None if source is None else pixels(
-            source if source.format.name == "bgra" else source.reformat(format="bgra"), 4)
+        clear = self._clear if source is not None and _clear_slots(palette) == [self._clear] else None
+        src = None if source is None else bgra_pixels(source)
         marked, kept = self._canvas.mark(src, indexes, packed(palette), clear)
         return _copy(frame, marked), kept
 
@@ -323,8 +321,7 @@ class GifMuxer:
 def _translucent(frame: av.VideoFrame) -> bool:
     """Whether a PAL8 frame shows any of its palette's transparent entries."""
     indexes = pixels(frame, 1)[..., 0]
-    clears = _clear_slots(np.frombuffer(frame.planes[1], np.uint8, count=1024).reshape(-1, 4))
-    return any((indexes == c).any() for c in clears)
+    return any((indexes == c).any() for c in _clear_slots(frame.planes[1]))
 
 
 def _copy(frame: av.VideoFrame, indexes: np.ndarray) -> av.VideoFrame:
@@ -422,9 +419,9 @@ def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[i
                 progress((k + 1) / count)
 
 
-def _clear_slots(palette: np.ndarray) -> list[int]:
-    """Indexes of the fully transparent entries of a B, G, R, A palette."""
-    return np.flatnonzero(palette[:, 3] == 0).tolist()
+def _clear_slots(palette: bytes | memoryview | av.video.plane.VideoPlane) -> list[int]:
+    """Indexes of the fully transparent entries of a PAL8 palette (256 B, G, R, A entries)."""
+    return np.flatnonzero(np.frombuffer(palette, np.uint8, count=1024)[3::4] == 0).tolist()
 
 
 _GCE = b"\x21\xf9\x04"  # graphic control extension: introducer, label, block size

@@ -41,7 +41,7 @@ class Canvas:
         canvas moves on to what the viewer will see.
         """
         shown = self._shown
-        if shown is None or clear is None or source is None or shown.shape != indexes.shape:
+        if shown is None or clear is None or source is None:
             self._shown = np.take(palette, indexes)
             return indexes, False
         marked = indexes.copy()
@@ -58,10 +58,6 @@ class Canvas:
                 kept = True
                 np.copyto(marked[rows], np.uint8(clear), where=keep)
         return (marked, True) if kept else (indexes, False)
-
-    def forget(self) -> None:
-        """Nothing is known about what is shown (after a frame with real transparency)."""
-        self._shown = None
 
 
 def _l1(source: np.ndarray, colours: np.ndarray) -> np.ndarray:

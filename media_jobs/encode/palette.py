@@ -34,7 +34,8 @@ def pixels(frame: av.VideoFrame, channels: int) -> np.ndarray:
     return rows[:, :frame.width * channels].reshape(frame.height, frame.width, channels)
 
 
-def _bgra(frame: av.VideoFrame) -> np.ndarray:
+def bgra_pixels(frame: av.VideoFrame) -> np.ndarray:
+    """`frame` as a height x width x 4 array of B, G, R, A (converted when it is not BGRA)."""
     return pixels(frame if frame.format.name == "bgra" else frame.reformat(format="bgra"), 4)
 
 
@@ -52,7 +53,7 @@ class PixelSample:
     def add(self, frame: av.VideoFrame) -> None:
         step, k = self._step, len(self._parts)
         # A different phase per frame: the grid does not sample the same spots every time.
-        grid = _bgra(frame)[(k * 3) % step::step, (k * 7) % step::step].reshape(-1, 4)
+        grid = bgra_pixels(frame)[(k * 3) % step::step, (k * 7) % step::step].reshape(-1, 4)
         opaque = grid[grid[:, 3] >= 128]
         self.opaque = self.opaque and bool((grid[:, 3] == 255).all())
         self._parts.append(opaque[:, [2, 1, 0]].astype(np.float32))
@@ -137,7 +138,7 @@ class SceneCuts:
         self._changes: list[float] = []
 
     def add(self, frame: av.VideoFrame) -> None:
-        grid = _bgra(frame)[::self._STEP, ::self._STEP, :3].astype(np.int16)
+        grid = bgra_pixels(frame)[::self._STEP, ::self._STEP, :3].astype(np.int16)
         if self._last is not None:
             self._changes.append(float(np.abs(grid - self._last).mean()))
         self._last = grid
