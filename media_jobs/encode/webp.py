@@ -17,6 +17,8 @@ the slots are cut into segments and which encoder takes each is `segments.plan_s
 from __future__ import annotations
 
 import bisect
+import io
+import math
 import os
 import queue
 import threading
@@ -26,18 +28,19 @@ from fractions import Fraction
 
 import av
 import av.error
-from PIL import Image, _webp
+from PIL import Image, ImageChops, _webp
 
 from .scaler import OutputFormat
 from .segments import SegmentPlan, encoder_orders, plan_segments  # noqa: F401 - SegmentPlan is part of the API
 from .timing import frame_ticks
-from .webpfile import ensure_animated, frame_durations, has_alpha, join_animations, set_total_duration
+from .webpfile import (ensure_animated, frame_durations, has_alpha, join_animations, read_chunks, set_total_duration,
+                       still_as_animation)
 
 COMPRESSION_LEVEL = 4  # libwebp "method": 4 is cwebp's default speed/size balance
-# Key-frame spacing of libwebp's animation encoder for lossy opaque output: see _KeyedSegment.
-# libwebp encodes a frame both ways wherever a key frame may go (from KEY_MIN frames after the
-# last one); 4-5 instead of Pillow's and gif2webp's 3-5 encodes 16-19 % faster at the same SSIM,
-# bytes within 0.2 % (the benchmark's reference frames of cases A and E).
+# A key frame every KEY_MAX frames of moving pictures for lossy opaque output (see _KeyedSegment);
+# 5 encodes faster than Pillow's and gif2webp's 3-5 at the same SSIM, bytes within 0.2 % (the
+# benchmark's reference frames of cases A and E). libwebp's own placement, KEY_MIN-KEY_MAX, acts
+# only within a run that holds more frames than that: still ones.
 KEY_MIN, KEY_MAX = 4, 5
 _WAIT = 0.1
 
@@ -116,10 +119,22 @@ class _Segment:
 class _KeyedSegment(_Segment):
     """A lossy, opaque part of the animation, encoded by libwebp's animation encoder through Pillow.
 
-    libwebp is driven through Pillow, not FFmpeg's libwebp_anim, for one option FFmpeg does not
-    expose: key-frame spacing (kmin/kmax). Without key frames every lossy frame is a difference
-    against the previous lossy picture and the error piles up; a key frame every 3-5 frames gave
-    the same SSIM at 0.74-0.76x the bytes (issue 17, `python -m bench.webp_levers`).
+    libwebp is driven through Pillow, not FFmpeg's libwebp_anim, for key frames, which FFmpeg
+    does not let one place. Without key frames every lossy frame is a difference against the
+    previous lossy picture and the error piles up; a key frame every 3-5 frames gave the same
+    SSIM at 0.74-0.76x the bytes (issue 17, `python -m bench.webp_levers`).
+
+    libwebp's own placement (kmin/kmax) encodes a frame twice wherever a key frame may go, once
+    as a key frame and once as a difference; at its tightest setting (kmin = kmax - 1) the key
+    frame always wins and the difference is thrown away. So each run of KEY_MAX frames gets an
+    encoder of its own, whose first frame is a key frame encoded once, and the runs are joined:
+    the same file (byte-identical on the benchmark's case A) for 15 % less encoding time.
+
+    A frame that may be still (the same picture as the one before, or within twice libwebp's
+    lossy tolerance of it everywhere: libwebp compares it with the picture shown, which is near
+    both) does not start a run. It goes to the run's encoder, which merges it into the frame
+    before or places its own key frames (KEY_MIN-KEY_MAX) as a single encoder would, so a still
+    stretch is not encoded again as key frames.
     """
 
     def __init__(self, path: str, width: int, height: int, fmt: OutputFormat, *, quality: int,
@@ -131,36 +146,89 @@ class _KeyedSegment(_Segment):
         self._loop = loop
         # Opened now, as FFmpeg's segments are: a file that cannot be created fails at once.
         self._file = open(path, "wb")
-        self._encoder = _webp.WebPAnimEncoder((width, height), 0, loop, False, KEY_MIN, KEY_MAX, False, 0)
+        self._quality = quality
+        self._tolerance = 2 * _lossy_tolerance(quality)
         self._start: int | None = None
         self._end = 0
         self.delays: list[int] = []
-        self._quality = quality
+        self._runs: list[tuple[bytes, int]] = []  # each run's file and its length in ms
+        self._encoder = None
+        self._run_start = 0  # where the current run starts, in ms from the segment's start
+        self._run_delays: list[int] = []
+        self._counted = 0  # the run's frames that libwebp encodes (not merged into the one before)
+        self._last_frame: av.VideoFrame | None = None
+        self._last_picture: Image.Image | None = None
 
     def write(self, frame: av.VideoFrame, pts: int, delay: int) -> None:
         if self._start is None:
             self._start = pts
-        picture = _rgba(frame)
-        self._encoder.add(picture.getim(), pts - self._start, False, self._quality, 100,
-                          COMPRESSION_LEVEL)
+        at = pts - self._start
+        repeat = frame is self._last_frame
+        picture = self._last_picture if repeat else _rgba(frame)
+        if self._encoder is None or (not repeat and self._counted >= KEY_MAX
+                                     and not _similar(self._last_picture, picture, self._tolerance)):
+            self._end_run(at)
+            self._encoder = _webp.WebPAnimEncoder(self._size, 0, self._loop, False, KEY_MIN, KEY_MAX, False, 0)
+            self._run_start, self._run_delays, self._counted = at, [], 0
+        self._encoder.add(picture.getim(), at - self._run_start, False, self._quality, 100, COMPRESSION_LEVEL)
+        self._counted += 0 if repeat else 1
+        self._last_frame, self._last_picture = frame, picture
+        self._run_delays.append(delay)
         self.delays.append(delay)
-        self._end = pts - self._start + delay
+        self._end = at + delay
 
-    def close(self) -> None:
-        self._encoder.add(None, self._end, False, self._quality, 100, 0)
+    def _end_run(self, end: int) -> None:
+        """Assemble the current run (if any), which ends `end` ms after the segment's start."""
+        if self._encoder is None:
+            return
+        self._encoder.add(None, end - self._run_start, False, self._quality, 100, 0)
         data = self._encoder.assemble(b"", b"", b"")
+        self._encoder = None
         if data is None:
             raise OSError("libwebp could not assemble the animation")
+        self._runs.append((data, sum(self._run_delays)))
+
+    def close(self) -> None:
+        self._end_run(self._end)
         with self._file:
-            self._file.write(data)
+            if len(self._runs) == 1:
+                self._file.write(self._runs[0][0])
+            elif self._runs:
+                join_animations([io.BytesIO(self._animated(*run)) for run in self._runs], self._file)
         if self.delays:
             # A still range comes out as a plain picture; the total is set per segment, before the join.
             set_total_duration(self.path, sum(self.delays))
             ensure_animated(self.path, *self._size, self.delays, self._loop)
 
+    def _animated(self, data: bytes, total: int) -> bytes:
+        """A run as an animation: one of a single distinct picture comes out as a still image."""
+        chunks = read_chunks(io.BytesIO(data))
+        if any(c.fourcc == b"ANIM" for c in chunks):
+            return data
+        return still_as_animation(data, chunks, *self._size, [total], self._loop) or data
+
     def abort(self) -> None:
         self._encoder = None
+        self._runs = []
         self._file.close()
+
+
+def _lossy_tolerance(quality: int) -> int:
+    """How far (per channel) libwebp lets a lossy frame's pixel be from the one shown and still
+    count as unchanged (anim_encode.c's QualityToMaxDiff)."""
+    root = math.sqrt(quality / 100)
+    return int(31 * (1 - root) + root + 0.5)
+
+
+def _similar(shown: Image.Image, picture: Image.Image, tolerance: int) -> bool:
+    """Whether every pixel of `picture` is within `tolerance` of `shown` (a moving picture
+    usually differs in its middle row already, which is checked first)."""
+    width, height = picture.size
+    middle = (0, height // 2, width, height // 2 + 1)
+    for a, b in ((shown.crop(middle), picture.crop(middle)), (shown, picture)):
+        if max(high for _, high in ImageChops.difference(a, b).getextrema()) > tolerance:
+            return False
+    return True
 
 
 def _rgba(frame: av.VideoFrame) -> Image.Image:

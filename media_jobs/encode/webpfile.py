@@ -111,9 +111,18 @@ def ensure_animated(path: str, width: int, height: int, durations: list[int], lo
         # A still image: one picture, small enough to handle in memory.
         handle.seek(0)
         data = handle.read()
+    animation = still_as_animation(data, chunks, width, height, durations, loop)
+    if animation is not None:
+        with open(path, "wb") as handle:
+            handle.write(animation)
+
+
+def still_as_animation(data: bytes, chunks: list[Chunk], width: int, height: int, durations: list[int],
+                       loop: int) -> bytes | None:
+    """The still WebP `data` (its `chunks`) as an animation of `durations`; None if it holds no picture."""
     picture = b"".join(_chunk_bytes(data, c) for c in chunks if c.fourcc in (b"ALPH", b"VP8 ", b"VP8L"))
     if not picture:
-        return
+        return None
     total = min(sum(durations), _MAX_DURATION)
     frames = []
     if len(durations) >= 2:
@@ -129,8 +138,7 @@ def ensure_animated(path: str, width: int, height: int, durations: list[int], lo
     # Background colour (BGRA; a hint viewers may ignore) and the number of plays, 0 = forever.
     anim = struct.pack("<IH", 0, min(max(loop, 0), 0xFFFF))
     body = b"WEBP" + _riff_chunk(b"VP8X", vp8x) + _riff_chunk(b"ANIM", anim) + b"".join(frames)
-    with open(path, "wb") as handle:
-        handle.write(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
 def _anmf(x: int, y: int, width: int, height: int, duration: int, flags: int, image: bytes) -> bytes:
@@ -166,15 +174,16 @@ def _u24_bytes(value: int) -> bytes:
     return int(value).to_bytes(3, "little")
 
 
-def join_animations(parts: list[str], out: str) -> None:
+def join_animations(parts: list[str | BinaryIO], out: str | BinaryIO) -> None:
     """Write the frames of the animated WebP files `parts`, in order, as one animation to `out`.
 
-    The canvas and loop count come from the first part. Every later part must begin with a
-    frame that covers the whole canvas (a key frame of an opaque picture); it is marked not to
-    blend, so nothing of the part before shows through.
+    Parts and `out` are paths or open binary files. The canvas and loop count come from the
+    first part. Every later part must begin with a frame that covers the whole canvas (a key
+    frame of an opaque picture); it is marked not to blend, so nothing of the part before shows
+    through.
     """
     with contextlib.ExitStack() as stack:
-        handles = [stack.enter_context(open(path, "rb")) for path in parts]
+        handles = [stack.enter_context(open(part, "rb")) if isinstance(part, str) else part for part in parts]
         layouts = [read_chunks(handle) for handle in handles]
         first = {c.fourcc: c for c in layouts[0]}
         if b"VP8X" not in first or b"ANIM" not in first:
@@ -190,20 +199,20 @@ def join_animations(parts: list[str], out: str) -> None:
             anmf = [c for c in chunks if c.fourcc == b"ANMF"]
             frames += [(handle, c, number > 0 and i == 0) for i, c in enumerate(anmf)]
         body = 4 + 8 + len(vp8x) + 8 + first[b"ANIM"].size + sum(8 + c.size + (c.size & 1) for _, c, _ in frames)
-        with open(out, "wb") as target:
-            target.write(b"RIFF" + struct.pack("<I", body) + b"WEBP")
-            target.write(_riff_chunk(b"VP8X", bytes(vp8x)))
-            target.write(_riff_chunk(b"ANIM", _payload(handles[0], first[b"ANIM"])))
-            for handle, chunk, starts_part in frames:
-                header = bytearray(_payload(handle, chunk, _ANMF_HEADER))
-                if starts_part:
-                    x, y = _u24(header, 0) * 2, _u24(header, 3) * 2
-                    size = (_u24(header, 6) + 1, _u24(header, 9) + 1)
-                    if (x, y) != (0, 0) or size != canvas:
-                        raise ValueError("a later part does not begin with a whole-canvas frame")
-                    header[15] |= _ANMF_NO_BLEND
-                target.write(b"ANMF" + struct.pack("<I", chunk.size) + header)
-                _copy_range(handle, chunk.offset + _ANMF_HEADER, chunk.size - _ANMF_HEADER + (chunk.size & 1), target)
+        target = stack.enter_context(open(out, "wb")) if isinstance(out, str) else out
+        target.write(b"RIFF" + struct.pack("<I", body) + b"WEBP")
+        target.write(_riff_chunk(b"VP8X", bytes(vp8x)))
+        target.write(_riff_chunk(b"ANIM", _payload(handles[0], first[b"ANIM"])))
+        for handle, chunk, starts_part in frames:
+            header = bytearray(_payload(handle, chunk, _ANMF_HEADER))
+            if starts_part:
+                x, y = _u24(header, 0) * 2, _u24(header, 3) * 2
+                size = (_u24(header, 6) + 1, _u24(header, 9) + 1)
+                if (x, y) != (0, 0) or size != canvas:
+                    raise ValueError("a later part does not begin with a whole-canvas frame")
+                header[15] |= _ANMF_NO_BLEND
+            target.write(b"ANMF" + struct.pack("<I", chunk.size) + header)
+            _copy_range(handle, chunk.offset + _ANMF_HEADER, chunk.size - _ANMF_HEADER + (chunk.size & 1), target)
 
 
 def _payload(handle: BinaryIO, chunk: Chunk, limit: int | None = None) -> bytes:
