@@ -4,7 +4,8 @@ Palette modes:
 - "global": one palette for the clip from `palettegen stats_mode=diff` (colours of what moves
   weigh more than a static background), refined by k-means on the clip's pixels (`palette.py`);
   when the clip's pictures are kept and it cuts to another shot, one such palette per shot. The
-  palette needs every frame before any can be dithered, so the scaled BGRA frames are kept in memory when they fit `KEEP_BUDGET_BYTES`.
+  palette needs every frame before any can be dithered, so the scaled BGRA frames are kept in memory when they fit
+  `plan.KEEP_BUDGET_BYTES`.
   Longer or larger outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and
   streams), so memory does not grow with the clip's length. (Keeping compact yuv420p copies
   instead saved the second decode but subsampled the chroma at the output size: -0.002 SSIM
@@ -40,8 +41,6 @@ from .palette import PixelSample, SceneCuts, bgra_pixels, pixels, refined_palett
 from .threads import threaded
 from .timing import frame_ticks
 
-# Scaled BGRA frames kept for a one-pass global palette (above this: two passes).
-KEEP_BUDGET_BYTES = 160 * 1024 * 1024
 # Pixels per frame palettegen looks at (frames above this are shrunk for the statistics only).
 # Its median cut is only the start of the k-means refinement, which samples the full pictures:
 # 160x90 instead of 640x360 took case A from 2.59 s to 2.01 s at SSIM 0.9702 -> 0.9700.

@@ -12,11 +12,14 @@ import av.container
 from .errors import EncodeError, ErrorCode
 from .frames import LARGE_PICTURE_PIXELS, SlotPlan, has_alpha_plane, keyframe_before, keyframe_split, to_fraction
 from .geometry import plan_layout
-from .gif import KEEP_BUDGET_BYTES
 from .probe import frame_sar
 from .results import RenderResult
 from .source import estimate_duration, pick_video_stream, time_origin
 from .spec import OUTPUT_FRAMES_MAX, RenderSpec, TimeRange
+
+# A GIF with one palette for the range needs every picture before it can dither any: the scaled
+# BGRA pictures are kept in memory up to this many bytes, else the range is decoded twice.
+KEEP_BUDGET_BYTES = 160 * 1024 * 1024
 
 # Two decoders: each part keeps at least this many output frames (for WebP each part starts a
 # key frame of the animation).

@@ -14,7 +14,7 @@ import os
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 import av
 import av.container
@@ -24,10 +24,8 @@ from . import budget
 from .errors import EncodeError, ErrorCode
 from .frames import FrameSource, rewind
 from .geometry import Layout, plan_layout
-from .gif import (KEEP_BUDGET_BYTES, Ditherer, GifMuxer, KeptFrames, PaletteBuilder, chunk_frames, dither_in_order,
-                  frame_format_args)
 from .probe import Orientation, frame_sar, rotation_cw
-from .plan import RenderPlan, Written, has_alpha, render_result
+from .plan import KEEP_BUDGET_BYTES, RenderPlan, Written, has_alpha, render_result
 from .results import RenderResult
 from .scaler import OutputFormat, Scaler
 from .source import open_input, open_sized
@@ -36,6 +34,9 @@ from .threads import InOrder, OneDecoderOnly, TwoDecoders, depth, threaded
 from .timing import Progress
 from .webp import WebpMuxer, webp_format
 from .webpfile import frame_durations
+
+if TYPE_CHECKING:
+    from .gif import GifMuxer, KeptFrames
 
 T = TypeVar("T")
 
@@ -274,6 +275,8 @@ class _Job:
             return layout, rotate, OutputFormat("bgra")
 
         run = self._two_decoders(setup, ordered.put, ordered.end)
+        from .gif import GifMuxer  # numpy and the GIF writer load for GIF renders only (WebP: -50 ms)
+
         muxer: GifMuxer | None = None
         try:
             report = self.report.stage(0, 0.6)
@@ -310,6 +313,8 @@ class _Job:
         return Written(len(stored), sum(stored), 1000, layout.out_w, layout.out_h)
 
     def _gif(self, first, slots, layout: Layout, rotate: int) -> Written:
+        from .gif import Ditherer, GifMuxer, chunk_frames, dither_in_order
+
         spec = self.spec
         w, h = layout.out_w, layout.out_h
         muxer = GifMuxer(self.tmp, w, h, spec.loop, self.play_rate, self.plan.count)
@@ -336,7 +341,9 @@ class _Job:
 
     def _kept_with_palette(self, pictures: Iterable[av.VideoFrame]) -> KeptFrames:
         """Keep the scaled pictures (slots in order) and work out one palette from them."""
-        builder: PaletteBuilder | None = None
+        from .gif import KeptFrames, PaletteBuilder, frame_format_args
+
+        builder = None
         kept: list[av.VideoFrame] = []
         for picture in pictures:
             if builder is None:
@@ -351,6 +358,8 @@ class _Job:
 
     def _gif_two_pass(self, first, slots, scaler: Scaler, muxer: GifMuxer, w: int, h: int) -> None:
         """Pass 1 gathers the palette statistics; pass 2 decodes again and dithers as it goes."""
+        from .gif import Ditherer, PaletteBuilder, chunk_frames, dither_in_order
+
         spec = self.spec
         builder = PaletteBuilder(w, h, spec.colors, frames=self.plan.count)
         for frame in threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45)), depth(w, h)):

@@ -85,3 +85,22 @@ def test_bad_flags_exit_2_with_invalid_parameter(make_clip, tmp_path, args):
     error = error_of(run_cli("render", make_clip(seconds=1.0), tmp_path / "out.gif", *args))
     assert error["code"] == "InvalidParameter"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_webp_render_does_not_load_numpy(make_clip, tmp_path):
+    # numpy is the GIF writer's; loading it would add about 50 ms to every one-shot WebP render.
+    code = "\n".join([
+        "import runpy, sys",
+        "try:",
+        "    runpy.run_module('media_jobs.encode', run_name='__main__')",
+        "except SystemExit:",
+        "    pass",
+        "print('numpy' in sys.modules, file=sys.stderr)",
+    ])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code, "render", str(make_clip(seconds=1.0)),
+                           str(tmp_path / "out.webp"), "--format", "webp", "--width", "96"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["frames"] >= 1
+    assert proc.stderr.strip().splitlines()[-1] == "False"
