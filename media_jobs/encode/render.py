@@ -28,7 +28,7 @@ from .probe import Orientation, frame_sar, rotation_cw
 from .plan import KEEP_BUDGET_BYTES, RenderPlan, Written, has_alpha, render_result
 from .results import RenderResult
 from .scaler import OutputFormat, Scaler
-from .source import open_input, open_sized
+from .source import named_errors, open_input, open_sized
 from .spec import RenderSpec
 from .threads import InOrder, OneDecoderOnly, TwoDecoders, depth, threaded
 from .timing import Progress
@@ -87,16 +87,9 @@ def render_to_temp(path: str | os.PathLike, spec: RenderSpec, out: str | os.Path
 
 
 def _render_once(path: str | os.PathLike, spec: RenderSpec, tmp: str, report: Progress) -> RenderResult:
-    try:
-        with open_sized(path) as container:
-            job = _Job(path, container, spec, tmp, report)
-            written = job.run()
-    except EncodeError:
-        raise
-    except MemoryError:
-        raise EncodeError(ErrorCode.RESOURCE_LIMIT_EXCEEDED, "out of memory while rendering") from None
-    except av.error.FFmpegError as exc:
-        raise EncodeError(ErrorCode.DECODE_FAILED, f"FFmpeg failed while rendering ({exc})") from None
+    with named_errors("rendering"), open_sized(path) as container:
+        job = _Job(path, container, spec, tmp, report)
+        written = job.run()
     ended_early = job.source is not None and job.source.stats.ended_early
     return render_result(job.decided, tmp, written, job.emitted, ended_early)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 
-import av.error
 
 from .errors import EncodeError, ErrorCode
 from .frames import FrameSource, SlotPlan, to_fraction
@@ -13,7 +12,7 @@ from .geometry import Layout
 from .probe import Orientation, frame_sar, rotation_cw
 from .render import remove_quietly, temp_path_for
 from .scaler import OutputFormat, Scaler
-from .source import estimate_duration, open_input, pick_video_stream, time_origin
+from .source import estimate_duration, named_errors, open_input, pick_video_stream, time_origin
 
 JPEG_QUALITY = 85
 
@@ -42,15 +41,8 @@ def snapshot_to_temp(path: str | os.PathLike, out: str | os.PathLike, tmp: str, 
     if not isinstance(max_size, int) or max_size < 16:
         raise EncodeError(ErrorCode.INVALID_PARAMETER, "max_size must be a whole number of at least 16",
                           field="max_size")
-    try:
-        with open_input(path) as container:
-            image = _grab(container, at, max_size)
-    except EncodeError:
-        raise
-    except MemoryError:
-        raise EncodeError(ErrorCode.RESOURCE_LIMIT_EXCEEDED, "out of memory while taking a snapshot") from None
-    except av.error.FFmpegError as exc:
-        raise EncodeError(ErrorCode.DECODE_FAILED, f"FFmpeg failed while taking a snapshot ({exc})") from None
+    with named_errors("taking a snapshot"), open_input(path) as container:
+        image = _grab(container, at, max_size)
     image.save(tmp, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     os.replace(tmp, os.fspath(out))
     return image.size

@@ -74,6 +74,19 @@ def check_file(path: str | os.PathLike) -> int:
     return size
 
 
+@contextmanager
+def named_errors(doing: str) -> Iterator[None]:
+    """FFmpeg's failures and running out of memory while `doing` something, as named errors."""
+    try:
+        yield
+    except EncodeError:
+        raise
+    except MemoryError:
+        raise EncodeError(ErrorCode.RESOURCE_LIMIT_EXCEEDED, f"out of memory while {doing}") from None
+    except av.error.FFmpegError as exc:
+        raise EncodeError(ErrorCode.DECODE_FAILED, f"FFmpeg failed while {doing} ({exc})") from None
+
+
 def open_input(path: str | os.PathLike, light: bool = False) -> av.container.InputContainer:
     """Open a media file for reading, or raise the named error.
 
