@@ -1,5 +1,5 @@
 """The prepare job: probe a new video (unless the upload form did), store its static cover, mark
-it READY, then queue the renders waiting for it and the player's playable copy."""
+it READY, then queue the renders waiting for it and the player's playable copy and thumbnails."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from media_jobs.encode import EncodeError, probe_isolated, snapshot_isolated
 from media_jobs.errors import ErrorCode
 from media_jobs.jobs import queues, scratch
 from media_jobs.jobs.common import current_job_id, local_copy
+from media_jobs.jobs.strip import job_id_for as strip_job_id
 from media_jobs.models import AnimatedImage, Video
 
 
@@ -56,4 +57,5 @@ def prepare_video(video_pk: int) -> str:
         for image in AnimatedImage.objects.filter(video=video, status=AnimatedImage.Status.WAITING):
             queues.enqueue_render_of(image)
         queues.enqueue_proxy(video.pk, f"proxy-{video.public_id}")  # after READY and the renders; never holds READY back
+        queues.enqueue_strip(video.pk, strip_job_id(video))
     return video.status

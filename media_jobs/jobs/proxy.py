@@ -20,6 +20,7 @@ from media_jobs.encode import EncodeError, MediaInfo
 from media_jobs.jobs import scratch
 from media_jobs.jobs.common import local_copy
 from media_jobs.models import Video
+from media_jobs.models.videos import proxy_name
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,6 @@ MAX_LINES = 720
 _PLAYABLE_CONTAINERS = ("mov", "mp4", "matroska", "webm", "ogg")
 _PLAYABLE_VIDEO = {"h264": ("yuv420p", "yuvj420p"), "vp8": None, "vp9": ("yuv420p",), "av1": ("yuv420p",)}
 _PLAYABLE_AUDIO = {"aac", "mp3", "opus", "vorbis", "flac"}
-
-
-def proxy_name(video: Video) -> str:
-    return f"videos/{video.public_id}/proxy.mp4"
 
 
 def browser_playable(info: MediaInfo | None) -> bool:

@@ -79,6 +79,26 @@ def enqueue_proxy(video_pk: int, job_id: str) -> None:
     )
 
 
+def enqueue_strip(video_pk: int, job_id: str) -> None:
+    """The player's strip of thumbnails (media_jobs.jobs.strip), after READY; a lost job is queued
+    again when the video's page is next shown."""
+    _after_commit(
+        LIGHT, "enqueue", "media_jobs.jobs.strip.make_strip", video_pk,
+        job_id=job_id, job_timeout=settings.PROBE_TIMEOUT + 60, result_ttl=600, failure_ttl=3600,
+    )
+
+
+def strip_pending(job_id: str) -> bool:
+    """Whether the strip job `job_id` is queued or running (Redis down: say it is, queue nothing)."""
+    try:
+        job = Job.fetch(job_id, connection=get_queue(LIGHT).connection)
+    except NoSuchJobError:
+        return False
+    except RedisError:
+        return True
+    return job.get_status(refresh=False) in ("queued", "started", "deferred", "scheduled")
+
+
 def enqueue_fetch(video_pk: int, url: str, job_id: str) -> None:
     _after_commit(
         LIGHT, "enqueue", "media_jobs.jobs.fetch.fetch_video", video_pk, url,

@@ -23,7 +23,8 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
-PREFIXES = ("loopdeck-render-", "loopdeck-prepare-", "loopdeck-fetch-", "loopdeck-proxy-", "loopdeck-preview-")
+PREFIXES = ("loopdeck-render-", "loopdeck-prepare-", "loopdeck-fetch-", "loopdeck-proxy-", "loopdeck-preview-",
+            "loopdeck-strip-")
 # A folder is made and locked under this prefix, then renamed: the sweep never meets a folder
 # of a live job before its lock is held.
 STAGING = "loopdeck-new-"

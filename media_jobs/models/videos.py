@@ -45,6 +45,17 @@ def cover_upload_to(video: "Video", filename: str) -> str:
     return f"videos/{video.public_id}/cover.jpg"
 
 
+# What the player's jobs make lives beside the original under fixed names (no file column).
+def proxy_name(video: "Video") -> str:
+    """The browser-playable copy (media_jobs.jobs.proxy)."""
+    return f"videos/{video.public_id}/proxy.mp4"
+
+
+def strip_name(video: "Video") -> str:
+    """The strip of thumbnails (media_jobs.jobs.strip); the name it was stored under is `Video.strip`'s."""
+    return f"videos/{video.public_id}/strip.jpg"
+
+
 class VideoQuerySet(models.QuerySet):
     # The media library's sort options (console and API), newest first by default.
     SORTS = {
@@ -102,6 +113,9 @@ class Video(models.Model):
     cover_animated = models.ForeignKey(
         "media_jobs.AnimatedImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The player's strip of thumbnails (media_jobs.jobs.strip): {} until made; then its stored
+    # name, tile size and the time each tile shows, or {"error": ...} when it could not be made.
+    strip = models.JSONField(default=dict, blank=True)
     prepare_attempts = models.PositiveSmallIntegerField(default=0)
     prepare_job_id = models.CharField(max_length=100, blank=True)
     # The last event sequence number given out for this video (incremented in the event's transaction).
@@ -171,8 +185,20 @@ class Video(models.Model):
         return self.cover_image.url if self.cover_image else ""
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        stored = [f for f in [self.file, self.cover_image, *(i.file for i in self.animated_images.all())] if f]
+        stored = [(f.storage, f.name) for f in [self.file, self.cover_image,
+                                                *(i.file for i in self.animated_images.all())] if f]
+        # What the player's jobs made lives under names of their own.
+        derived = [name for name in (proxy_name(self), self.strip.get("name")) if name]
+        storage = self.file.storage
         result = super().delete(*args, **kwargs)
+
+        def remove() -> None:
+            for owner, name in stored:
+                owner.delete(name)
+            for name in derived:
+                if storage.exists(name):
+                    storage.delete(name)
+
         # Files go only once the rows are gone for good: a rolled-back delete keeps them.
-        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in stored])
+        transaction.on_commit(remove)
         return result

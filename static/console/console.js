@@ -195,8 +195,8 @@ function enhanceShapes(form) {
   apply();
 }
 
-// Video page player: "Set start" / "Set end" copy the playhead into the offset fields; a strip of
-// thumbnails (drawn from a second, muted copy of the video) seeks the player when clicked.
+// Video page player: "Set start" / "Set end" copy the playhead into the offset fields; a tile of
+// the strip of thumbnails (one image the server made) seeks the player to the time it shows.
 function enhancePlayer(card) {
   const video = card.querySelector("[data-player-video]");
   if (!video) return;
@@ -210,33 +210,9 @@ function enhancePlayer(card) {
     field.value = video.currentTime.toFixed(3);
     field.dispatchEvent(new Event("change", { bubbles: true }));
   }));
-  const strip = card.querySelector("[data-thumbstrip]");
-  if (!strip) return;
-  const draw = async () => {
-    const duration = video.duration;
-    if (!isFinite(duration) || duration <= 0 || strip.dataset.drawn) return;
-    strip.dataset.drawn = "1";
-    const count = Math.max(1, Math.min(10, Math.ceil(duration)));
-    const probe = document.createElement("video");
-    probe.muted = true; probe.preload = "auto"; probe.src = video.currentSrc || video.src;
-    await new Promise((ok) => { probe.addEventListener("loadeddata", ok, { once: true }); probe.addEventListener("error", ok, { once: true }); });
-    for (let i = 0; i < count; i++) {
-      const at = Math.min(duration - 0.05, (i + 0.5) * duration / count);
-      const canvas = document.createElement("canvas");
-      const height = 54, width = Math.max(1, Math.round(height * (probe.videoWidth || 16) / (probe.videoHeight || 9)));
-      canvas.width = width; canvas.height = height;
-      canvas.title = at.toFixed(1) + " s"; canvas.dataset.at = at.toFixed(3);
-      try {
-        probe.currentTime = at;
-        await new Promise((ok) => probe.addEventListener("seeked", ok, { once: true }));
-        canvas.getContext("2d").drawImage(probe, 0, 0, width, height);
-      } catch (e) { /* a frame that cannot be drawn leaves its slot blank */ }
-      canvas.addEventListener("click", () => { video.currentTime = Number(canvas.dataset.at); });
-      strip.append(canvas);
-    }
-    probe.removeAttribute("src"); probe.load();
-  };
-  if (video.readyState >= 1) draw(); else video.addEventListener("loadedmetadata", draw, { once: true });
+  card.querySelectorAll("[data-thumbstrip] [data-at]").forEach((tile) => tile.addEventListener("click", () => {
+    video.currentTime = Number(tile.dataset.at);
+  }));
 }
 
 // Preview: post the form (or the chosen template and offsets) and show the animation beside it.

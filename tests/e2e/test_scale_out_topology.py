@@ -114,7 +114,8 @@ def test_two_worker_machines_share_only_the_database_redis_and_the_bucket(s3, sl
                 body = answer.read()
             assert len(body) == output["size"] and frames_in(body) == output["frames"] > 0
         keys = s3.keys(bucket)
-        assert len(keys) == 2 + len(outputs), keys  # the original, its cover, each output
+        assert len(keys) == 3 + len(outputs), keys  # the original, its cover, its strip of thumbnails, each output
+        assert sum(k.endswith("/strip.jpg") for k in keys) == 1, keys
         assert not [k for k in keys if "/.partial-" in k] and s3.unfinished_uploads(bucket) == []
         assert client.head_object(Bucket=bucket, Key=keys[0])["ContentLength"] > 0
 

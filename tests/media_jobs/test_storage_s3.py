@@ -136,7 +136,9 @@ def test_a_video_rendered_through_the_bucket_leaves_nothing_on_local_disk(s3, bu
     image = task.outputs.get()
     assert image.status == AnimatedImage.Status.SUCCESS, image.error_message
     keys = s3.keys(bucket)
-    assert sorted(keys) == sorted([video.file.name, video.cover_image.name, image.file.name])
+    # The original, the cover, the player's strip of thumbnails and the output.
+    assert video.strip["name"].endswith("/strip.jpg")
+    assert sorted(keys) == sorted([video.file.name, video.cover_image.name, video.strip["name"], image.file.name])
     assert not any("/.partial-" in key for key in keys)
     body = s3.client().get_object(Bucket=bucket, Key=image.file.name)["Body"].read()
     with Image.open(io.BytesIO(body)) as picture:

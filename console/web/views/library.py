@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from console.web.forms import ProcessForm, RenameForm, UploadForm
 from console.web.views.common import flash_error, paginate, query_without_page, show_error
-from console.web.views.player import play_url
+from console.web.views.player import player_context
 from media_jobs.commands import tasks as task_commands
 from media_jobs.commands import videos as video_commands
 from media_jobs.errors import LoopdeckError
@@ -80,7 +80,7 @@ def video_info(request: HttpRequest, public_id: str) -> HttpResponse:
     video = _video(public_id)
     return render(request, "console/video_info.html", {
         "video": video, "tab": "info", "info": video.media_info, "rename_form": RenameForm(initial={"title": video.title}),
-        "play_url": play_url(video),
+        **player_context(video),
     })
 
 
@@ -106,7 +106,7 @@ def video_processing(request: HttpRequest, public_id: str) -> HttpResponse:
         "presets": form.fields["templates"].queryset.filter(kind="Preset"),
         "customs": form.fields["templates"].queryset.filter(kind="Custom"),
         "selected": {str(v) for v in (form["templates"].value() or [])},
-        "play_url": play_url(video), "offsets_form_id": "process-form",
+        **player_context(video), "offsets_form_id": "process-form",
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from media_jobs.models import Video
 from media_jobs.jobs.proxy import playable_name
+from media_jobs.jobs.strip import request_strip
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/mp4", ".webm": "video/webm",
@@ -36,6 +37,26 @@ def play_url(video: Video) -> str | None:
     if playable_name(video) is None:
         return None
     return reverse("console-video-play", args=[video.public_id])
+
+
+def player_context(video: Video) -> dict:
+    """What the player card needs: the source URL and the strip of thumbnails laid out."""
+    return {"play_url": play_url(video), "strip": strip_layout(video)}
+
+
+def strip_layout(video: Video) -> dict | None:
+    """The strip's tiles for the page, shown at half their pixel size; None while there is none
+    (one is asked for when the video has none yet)."""
+    strip = video.strip
+    if not strip.get("name"):
+        request_strip(video)
+        return None
+    width, height = strip["tile_width"] / 2, strip["tile_height"] / 2
+    return {
+        "url": default_storage.url(strip["name"]), "width": width, "height": height,
+        "sheet_width": width * len(strip["times"]),
+        "tiles": [{"x": i * width, "at": f"{at:.3f}"} for i, at in enumerate(strip["times"])],
+    }
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.core.files import File
 from playwright.sync_api import Page, expect
 
 from media_jobs.encode import probe
+from media_jobs.jobs.strip import make_strip
 from media_jobs.models import AnimatedImage, AnimatedImageTemplate, Task, Video
 from tests.clips import make_clip
 from tests.e2e.browser.conftest import PHONE
@@ -23,12 +24,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transa
 
 @pytest.fixture
 def ready_video(tmp_path: Path, media_root: Path) -> Video:
-    path = make_clip(tmp_path / "harbour.mp4", width=854, height=480, seconds=6.0, fps=30, faststart=True)
+    path = make_clip(tmp_path / "harbour.mp4", width=854, height=480, seconds=6.0, fps=30, gop=30, faststart=True)
     video = Video(title="Harbour at dusk", status=Video.Status.READY, size=path.stat().st_size)
     video.apply_probe(probe(path))
     with path.open("rb") as handle:
         video.file.save("original.mp4", File(handle), save=False)
     video.save()
+    assert make_strip(video.pk) == "made"  # the job queued at READY, run here
+    video.refresh_from_db()
     return video
 
 
@@ -41,7 +44,22 @@ def test_the_player_sets_the_offsets_and_the_preview_shows_with_its_size(new_pag
     page = new_page()
     page.goto(f"/videos/{ready_video.public_id}/processing/")
     page.wait_for_function("document.querySelector('video[data-player-video]').readyState >= 1")
-    expect(page.locator("[data-thumbstrip] canvas")).to_have_count(6)
+    # The strip is tiles of one server-made image: one key frame a second, each seeking the player.
+    tiles = page.locator("[data-thumbstrip] [data-at]")
+    expect(tiles).to_have_count(6)
+    assert page.locator("video").count() == 1, "no second video element decodes the original for thumbnails"
+    assert page.evaluate("[...document.querySelectorAll('[data-thumbstrip] [data-at]')]"
+                         ".every(t => getComputedStyle(t).backgroundImage.includes('strip.jpg'))")
+    sheet_width = page.evaluate("""() => new Promise((done) => {
+        const url = getComputedStyle(document.querySelector('[data-thumbstrip] [data-at]')).backgroundImage.slice(5, -2);
+        const image = new Image();
+        image.onload = () => done(image.naturalWidth);
+        image.onerror = () => done(0);
+        image.src = url;
+    })""")
+    assert sheet_width == 6 * 192  # six 192x108 tiles, shown at half size
+    tiles.nth(3).click()
+    expect(page.locator("[data-playhead]")).to_have_text("3.000")
 
     page.evaluate("document.querySelector('video[data-player-video]').currentTime = 1.25")
     expect(page.locator("[data-playhead]")).to_have_text("1.250")
