@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 
+import av
 
 from .errors import EncodeError, ErrorCode
 from .frames import FrameSource, SlotPlan, to_fraction
@@ -59,14 +60,19 @@ def _grab(container, at: float | None, max_size: int):
         else:
             raise EncodeError(ErrorCode.INVALID_TIME_RANGE,
                               f"{at:.3f} s is outside the video (0 to {duration or 0:.3f} s)", field="at")
-    source = FrameSource(container, stream, time_origin(container), threads=False)
-    picked = next(source.slots(SlotPlan(to_fraction(at), Fraction(1000), 1)), None)
-    if picked is None:
+    frame = frame_at(container, stream, to_fraction(at))
+    if frame is None:
         raise EncodeError(ErrorCode.DECODE_FAILED, "no picture could be decoded at that time")
-    frame = picked[1]
     orientation = Orientation(rotation_cw(frame), frame_sar(frame, stream))
     display_w, display_h = orientation.display_size(frame.width, frame.height)
     ratio = min(1.0, max_size / max(display_w, display_h))
     width, height = max(1, round(display_w * ratio)), max(1, round(display_h * ratio))
     scaler = Scaler(Layout(width, height, width, height), orientation.rotate, OutputFormat("rgb24"))
     return scaler(frame).to_image()
+
+
+def frame_at(container, stream, at: Fraction) -> av.VideoFrame | None:
+    """The picture shown `at` seconds into the video (decoded from the key frame before), or None."""
+    source = FrameSource(container, stream, time_origin(container), threads=False)
+    picked = next(source.slots(SlotPlan(at, Fraction(1000), 1)), None)
+    return picked[1] if picked is not None else None

@@ -19,12 +19,12 @@ import av.error
 from PIL import Image
 
 from .errors import EncodeError, ErrorCode
-from .frames import FrameSource, SlotPlan
+from .frames import to_fraction
 from .geometry import Layout
 from .probe import Orientation, frame_sar, rotation_cw
 from .render import remove_quietly, temp_path_for
 from .scaler import OutputFormat, Scaler
-from .snapshot import default_time
+from .snapshot import default_time, frame_at
 from .source import estimate_duration, named_errors, open_input, pick_video_stream, time_origin
 
 JPEG_QUALITY = 80
@@ -85,7 +85,7 @@ def _tiles(container, height: int, count: int) -> list[tuple[float, Image.Image]
     if not found:
         # No key frame flagged where the index led (camera MPEG-TS, a broken index): the picture
         # shown near the start, decoded as the cover is.
-        frame = _frame_at(container, stream, origin, Fraction(default_time(duration)))
+        frame = frame_at(container, stream, to_fraction(default_time(duration)))
         found = [(0.0, frame)] if frame is not None else []
     if not found:
         return []
@@ -132,8 +132,3 @@ def _key_frame_before(container, stream, origin: Fraction, target: float,
             return max(0.0, at), frame
     return None
 
-
-def _frame_at(container, stream, origin: Fraction, at: Fraction) -> av.VideoFrame | None:
-    source = FrameSource(container, stream, origin, threads=False)
-    picked = next(source.slots(SlotPlan(at, Fraction(1000), 1)), None)
-    return picked[1] if picked is not None else None

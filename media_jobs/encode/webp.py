@@ -154,7 +154,6 @@ class _KeyedSegment(_Segment):
         self._runs: list[tuple[bytes, int]] = []  # each run's file and its length in ms
         self._encoder = None
         self._run_start = 0  # where the current run starts, in ms from the segment's start
-        self._run_delays: list[int] = []
         self._counted = 0  # the run's frames that libwebp encodes (not merged into the one before)
         self._last_frame: av.VideoFrame | None = None
         self._last_picture: Image.Image | None = None
@@ -167,29 +166,29 @@ class _KeyedSegment(_Segment):
         picture = self._last_picture if repeat else _rgba(frame)
         if self._encoder is None or (not repeat and self._counted >= KEY_MAX
                                      and not _similar(self._last_picture, picture, self._tolerance)):
-            self._end_run(at)
+            self._end_run()
             self._encoder = _webp.WebPAnimEncoder(self._size, 0, self._loop, False, KEY_MIN, KEY_MAX, False, 0)
-            self._run_start, self._run_delays, self._counted = at, [], 0
+            self._run_start, self._counted = at, 0
         self._encoder.add(picture.getim(), at - self._run_start, False, self._quality, 100, COMPRESSION_LEVEL)
         self._counted += 0 if repeat else 1
         self._last_frame, self._last_picture = frame, picture
-        self._run_delays.append(delay)
         self.delays.append(delay)
         self._end = at + delay
 
-    def _end_run(self, end: int) -> None:
-        """Assemble the current run (if any), which ends `end` ms after the segment's start."""
+    def _end_run(self) -> None:
+        """Assemble the current run (if any), which ends where the last frame written ends."""
         if self._encoder is None:
             return
-        self._encoder.add(None, end - self._run_start, False, self._quality, 100, 0)
+        length = self._end - self._run_start
+        self._encoder.add(None, length, False, self._quality, 100, 0)
         data = self._encoder.assemble(b"", b"", b"")
         self._encoder = None
         if data is None:
             raise OSError("libwebp could not assemble the animation")
-        self._runs.append((data, sum(self._run_delays)))
+        self._runs.append((data, length))
 
     def close(self) -> None:
-        self._end_run(self._end)
+        self._end_run()
         with self._file:
             if len(self._runs) == 1:
                 self._file.write(self._runs[0][0])

@@ -187,18 +187,10 @@ class Video(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         stored = [(f.storage, f.name) for f in [self.file, self.cover_image,
                                                 *(i.file for i in self.animated_images.all())] if f]
-        # What the player's jobs made lives under names of their own.
-        derived = [name for name in (proxy_name(self), self.strip.get("name")) if name]
-        storage = self.file.storage
+        # What the player's jobs made lives under names of their own; deleting a name that was
+        # never made (no playable copy needed) is no error in either storage.
+        stored += [(self.file.storage, name) for name in (proxy_name(self), self.strip.get("name")) if name]
         result = super().delete(*args, **kwargs)
-
-        def remove() -> None:
-            for owner, name in stored:
-                owner.delete(name)
-            for name in derived:
-                if storage.exists(name):
-                    storage.delete(name)
-
         # Files go only once the rows are gone for good: a rolled-back delete keeps them.
-        transaction.on_commit(remove)
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
         return result

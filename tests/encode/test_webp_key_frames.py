@@ -3,9 +3,7 @@ re-sent for a still stretch."""
 
 from __future__ import annotations
 
-import importlib
-import struct
-from pathlib import Path
+import io
 
 import numpy as np
 import pytest
@@ -15,19 +13,11 @@ from media_jobs.encode import RenderSpec, render, webp
 from media_jobs.encode.webpfile import read_chunks
 from tests.clips import encode_pictures
 from tests.encode.animation import open_animation
-
-plan_module = importlib.import_module("media_jobs.encode.plan")
-
-
-def _one_segment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan_module, "SECOND_DECODER_MAX_PIXELS", 0)
-    monkeypatch.setattr(webp, "plan_segments", lambda count, *args: [webp.SegmentPlan(0, count, 0, 0, 8)])
+from tests.encode.test_webp_segments import _one_segment
 
 
 def _frames(data: bytes) -> list[tuple[int, int, int, int, bool, bytes]]:
     """Each ANMF frame of a WebP file: x, y, width, height, whether it blends, and its picture."""
-    import io
-
     frames = []
     for chunk in read_chunks(io.BytesIO(data)):
         if chunk.fourcc != b"ANMF":
