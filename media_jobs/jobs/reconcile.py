@@ -13,6 +13,7 @@ removes the scratch folders of killed jobs on the machine it runs on (`scratch.s
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from redis.exceptions import LockError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
@@ -33,6 +35,11 @@ from media_jobs.models import AnimatedImage, Task, Video
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "loopdeck:reconcile"
+# The pass lock is a lease renewed before each step: a reconciler killed mid-pass (SIGKILL, out
+# of memory, a deploy) holds it at most this long, instead of stopping every other reconciler's
+# re-queues for minutes. A step that outlives the lease lets a second pass overlap, which is safe
+# (every change re-reads its row under select_for_update) but wasteful.
+LOCK_LEASE_SECONDS = 10
 # Jobs in these states will still run; anything else (missing, failed, stopped) will not.
 _ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
@@ -69,27 +76,25 @@ def reconcile() -> Report:
     The temp folder is this machine's own, so its sweep runs whoever holds the lock."""
     removed = scratch.sweep()
     connection = queues.get_queue(queues.ENCODE).connection
-    lock = connection.lock(LOCK_NAME, timeout=120, blocking=False)
+    lock = connection.lock(LOCK_NAME, timeout=LOCK_LEASE_SECONDS, blocking=False)
     if not lock.acquire():
         if removed:
             log.info("reconciler: removed %s", removed)
         return Report(scratch_removed=removed)
+    report = Report(scratch_removed=removed)
     try:
-        report = Report(scratch_removed=removed)
-        _abandoned_jobs()
-        _lost_renders(report)
-        _orphaned_waiting(report)
-        _stuck_videos(report)
-        _unfinished_tasks(report)
-        _callback_deliveries(report)
+        for step in _STEPS:
+            lock.reacquire()
+            step(report)
+    finally:
         if report:
             log.info("reconciler: %s", report)
-        return report
-    finally:
-        lock.release()
+        with suppress(LockError):  # the lease ran out during the last step: nothing to release
+            lock.release()
+    return report
 
 
-def _abandoned_jobs() -> None:
+def _abandoned_jobs(report: Report) -> None:
     """A worker killed after taking a job but before the job claimed its row (no heartbeat of
     ours yet) leaves the job STARTED in RQ, which _job_alive trusts; RQ's own workers sweep such
     jobs only every 15 minutes. Sweep them here: once RQ's heartbeat lapses (its job monitoring
@@ -185,3 +190,7 @@ def _callback_deliveries(report: Report) -> None:
     """Re-send due callback deliveries whose job was lost or whose worker died; purge old events."""
     report.deliveries_requeued = callback_schedule.requeue_lost()
     report.events_purged = callback_schedule.purge_old_events()
+
+
+_STEPS = (_abandoned_jobs, _lost_renders, _orphaned_waiting, _stuck_videos, _unfinished_tasks,
+          _callback_deliveries)

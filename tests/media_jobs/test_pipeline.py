@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis.lock
 from django.core.files import File
 from django.utils import timezone
 from PIL import Image, ImageSequence
@@ -137,6 +138,30 @@ def test_a_render_whose_worker_died_is_requeued_and_finishes(small_clip, run_wor
     task.refresh_from_db()
     assert image.status == AnimatedImage.Status.SUCCESS and image.attempts == 2
     assert task.status == Task.Status.FINISH
+
+
+def test_a_reconciler_killed_mid_pass_holds_back_the_others_only_for_its_lease(
+        small_clip, run_worker, fast_reconcile, redis_conn, monkeypatch):
+    from media_jobs.jobs import reconcile as reconcile_module
+
+    monkeypatch.setattr(reconcile_module, "LOCK_LEASE_SECONDS", 1)
+    video = upload(small_clip)
+    run_worker()
+    template = AnimatedImageTemplate.objects.get(definition=20002)
+    image = task_commands.submit_task(Video.objects.get(pk=video.pk), [task_commands.StepRequest(template)]).outputs.get()
+    run_worker_job_lost(image)
+    # A reconciler's pass dies (SIGKILL) before it releases the pass lock.
+    with monkeypatch.context() as killed:
+        killed.setattr(redis.lock.Lock, "release", lambda lock: None)
+        assert reconcile().requeued == []  # the heartbeat is still fresh
+    assert redis_conn.exists(reconcile_module.LOCK_NAME)
+    AnimatedImage.objects.filter(pk=image.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=10))
+
+    started = time.monotonic()
+    while not (report := reconcile()).requeued and time.monotonic() - started < 5:
+        time.sleep(0.1)
+    assert report.requeued == [image.pk], "the lost render waited on a dead reconciler's lock"
+    assert time.monotonic() - started < 2
 
 
 def run_worker_job_lost(image: AnimatedImage) -> None:
