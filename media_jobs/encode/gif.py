@@ -3,9 +3,9 @@
 Palette modes:
 - "global": one palette for the clip from `palettegen stats_mode=diff` (colours of what moves
   weigh more than a static background), refined by k-means on the clip's pixels (`palette.py`);
-  when the clip's pictures are kept and it cuts to another shot, one such palette per shot. The
-  palette needs every frame before any can be dithered, so the scaled BGRA frames are kept in memory when they fit
-  `plan.KEEP_BUDGET_BYTES`.
+  when an opaque clip cuts to another shot, one such palette per shot (a later shot's is a local
+  palette). The palette needs every frame before any can be dithered, so the scaled BGRA frames
+  are kept in memory when they fit `plan.KEEP_BUDGET_BYTES`.
   Longer or larger outputs decode twice instead (pass 1 feeds palettegen, pass 2 dithers and
   streams), so memory does not grow with the clip's length. (Keeping compact yuv420p copies
   instead saved the second decode but subsampled the chroma at the output size: -0.002 SSIM
@@ -340,19 +340,23 @@ def chunk_frames(width: int, height: int) -> int:
     return max(1, min(_CHUNK, _CHUNK_BYTES // max(1, width * height * 4)))
 
 
-def dither_in_order(frames: Iterable[av.VideoFrame], make_ditherer: Callable[[], Ditherer],
-                    sink: Callable[[av.VideoFrame, av.VideoFrame], None], chunk_size: int = _CHUNK) -> None:
+def dither_in_order(frames: Iterable[av.VideoFrame], make_ditherer: Callable[[int], Ditherer],
+                    sink: Callable[[av.VideoFrame, av.VideoFrame], None], chunk_size: int = _CHUNK,
+                    shot_of: Callable[[int], int] = lambda k: 0) -> None:
     """Dither `frames` on both cores in chunks; `sink(dithered, frame)` gets them in their order.
 
+    Picture k is dithered by `make_ditherer(shot_of(k))`, one per thread and shot.
     A helper thread takes the frames and hands out chunks, so this thread writes each chunk as
     soon as it is dithered: a chunk's pictures are held until then (at 4K -> 720p, holding them
     while this thread waited for the decoder cost 33 MB).
     """
-    local = _ThreadLocalDitherer(make_ditherer)
+    local = _ThreadLocalDitherer(make_ditherer, shot_of)
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="gif-dither") as pool:
         def submitted() -> Iterator[tuple[list[av.VideoFrame], Future]]:
+            start = 0
             for chunk in _chunks(frames, chunk_size):
-                yield chunk, pool.submit(local.run, chunk)
+                yield chunk, pool.submit(local.run, start, chunk)
+                start += len(chunk)
 
         # At most 2 x _WORKERS chunks in flight, as many as keep both cores busy to the end.
         for chunk, future in threaded(submitted(), depth=_WORKERS):
@@ -466,17 +470,24 @@ def _header_size(packet: av.Packet) -> int:
 
 
 class _ThreadLocalDitherer:
-    """One Ditherer (filter graph) per worker thread; a graph is not safe to share."""
+    """One Ditherer (filter graph) per worker thread and shot; a graph is not safe to share."""
 
-    def __init__(self, factory: Callable[[], Ditherer]):
+    def __init__(self, factory: Callable[[int], Ditherer], shot_of: Callable[[int], int]):
         self._factory = factory
+        self._shot_of = shot_of
         self._local = threading.local()
 
-    def run(self, chunk: list[av.VideoFrame]) -> list[av.VideoFrame]:
-        ditherer = getattr(self._local, "ditherer", None)
-        if ditherer is None:
-            ditherer = self._local.ditherer = self._factory()
-        return [ditherer(frame) for frame in chunk]
+    def run(self, start: int, chunk: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        ditherers = getattr(self._local, "ditherers", None)
+        if ditherers is None:
+            ditherers = self._local.ditherers = {}
+        out = []
+        for k, frame in enumerate(chunk, start):
+            shot = self._shot_of(k)
+            if shot not in ditherers:
+                ditherers[shot] = self._factory(shot)
+            out.append(ditherers[shot](frame))
+        return out
 
 
 def _chunks(frames: Iterable[av.VideoFrame], size: int) -> Iterator[list[av.VideoFrame]]:

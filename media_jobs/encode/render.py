@@ -315,7 +315,7 @@ class _Job:
             if spec.palette_mode == "per_frame":
                 scaler = Scaler(layout, rotate, OutputFormat("bgra"))
                 frames = threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.97)), depth(w, h))
-                dither_in_order(frames, lambda: Ditherer(w, h, spec.dither, spec.colors, None), muxer.write,
+                dither_in_order(frames, lambda shot: Ditherer(w, h, spec.dither, spec.colors, None), muxer.write,
                                 chunk_frames(w, h))
             elif self.plan.count * w * h * 4 <= KEEP_BUDGET_BYTES:
                 self._gif_kept(first, slots, Scaler(layout, rotate, OutputFormat("bgra")), muxer, w, h)
@@ -357,10 +357,11 @@ class _Job:
         builder = PaletteBuilder(w, h, spec.colors, frames=self.plan.count)
         for frame in threaded(self._scaled(first, slots, scaler, self.report.stage(0, 0.45)), depth(w, h)):
             builder.add(frame)
-        # The palette is worked out on one core while the second pass starts decoding on the
-        # other; the ditherers wait for it (as many pictures queue meanwhile as while dithering).
+        # The palettes (one per shot) are worked out on one core while the second pass starts
+        # decoding on the other; the ditherers wait for them (as many pictures queue meanwhile as
+        # while dithering).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gif-palette") as palette_pool:
-            palette = palette_pool.submit(builder.palette)
+            shots = palette_pool.submit(builder.shots)
             planned = self.emitted
             # Decode again from the same container (a second one would hold a second decoder's
             # frame pool, which at 4K is hundreds of MB).
@@ -368,8 +369,8 @@ class _Job:
             slots2, first2, _ = self._slots(self.container, self.stream)
             frames = self._scaled(first2, slots2, scaler, self.report.stage(0.45, 0.97))
             dither_in_order(threaded(_take(frames, planned), depth(w, h)),
-                            lambda: Ditherer(w, h, spec.dither, spec.colors, palette.result()), muxer.write,
-                            chunk_frames(w, h))
+                            lambda shot: Ditherer(w, h, spec.dither, spec.colors, shots.result().palettes[shot]),
+                            muxer.write, chunk_frames(w, h), shot_of=lambda k: shots.result().of(k))
         self.emitted = min(self.emitted, planned)
 
 
