@@ -26,6 +26,7 @@ import bisect
 import os
 import queue
 import threading
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,6 +52,9 @@ STATS_SHRINK_FLAGS = "neighbor"
 _CHUNK = 6  # frames per dithering task: small enough to keep both cores busy to the end
 _CHUNK_BYTES = 8 * 1024 * 1024  # BGRA bytes per task: large frames go in smaller chunks
 _WORKERS = max(1, min(2, os.cpu_count() or 1))
+# Frames marked ahead of the GIF writing thread: it is never idle for want of one, and what
+# waits is a few small PAL8 frames.
+_WRITES_AHEAD = 4
 # Kept frames are dithered in two halves only when each has at least this many.
 _MIN_HALF = 4
 
@@ -225,6 +229,11 @@ class GifMuxer:
         self._global: bytes | None = None  # the global palette (the first frame's)
         self._pending: tuple[int, av.VideoFrame, av.VideoFrame | None, bool] | None = None
         self._whole: av.CodecContext | None = None  # the encoder for frames over a clear canvas
+        # FFmpeg's LZW encoding and the muxing run on a thread of their own (PyAV lets go of the
+        # GIL there), in order, while this thread marks the next frame: the two were one serial
+        # chain behind the ditherers.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gif-write")
+        self._writes: deque[Future] = deque()
         self.written = 0
         self.centiseconds = 0
 
@@ -254,18 +263,31 @@ class GifMuxer:
             clears = _clear_slots(self._global)
             self._clear = clears[0] if len(clears) == 1 else None
         if self._whole is None and (clear_after or translucent):
+            self._drain()  # the whole-frame encoder's set-up reads how much is written
             self._whole = self._whole_encoder()
         if self._whole is not None:
             out = _copy(frame, pixels(frame, 1)[..., 0])
-            out.pts, out.time_base = self._ticks[k], Fraction(1, 100)
-            for packet in self._whole.encode(out):
-                self.mux(k, _with_disposal(_without_header(packet) if self.written else packet,
-                                           _DISPOSE_BACKGROUND, self._clear))
+            self._write(k, out, self._whole, lambda packet: _with_disposal(
+                _without_header(packet) if self.written else packet, _DISPOSE_BACKGROUND, self._clear))
             return
         out, kept = self._marked(frame, source)
+        self._write(k, out, self._stream, (lambda packet: _with_disposal(packet, _DISPOSE_NONE)) if kept else None)
+
+    def _write(self, k: int, out: av.VideoFrame, encoder, fix: Callable[[av.Packet], av.Packet] | None) -> None:
+        """Encode and mux slot k's `out` on the writing thread, after the slots before it."""
         out.pts, out.time_base = self._ticks[k], Fraction(1, 100)
-        for packet in self._stream.encode(out):
-            self.mux(k, _with_disposal(packet, _DISPOSE_NONE) if kept else packet)
+
+        def write() -> None:
+            for packet in encoder.encode(out):
+                self.mux(k, fix(packet) if fix else packet)
+
+        self._writes.append(self._writer.submit(write))
+        while len(self._writes) > _WRITES_AHEAD:
+            self._writes.popleft().result()
+
+    def _drain(self) -> None:
+        while self._writes:
+            self._writes.popleft().result()
 
     def _whole_encoder(self) -> av.CodecContext:
         """An encoder that writes every frame whole, unmarked, knowing the file's global palette."""
@@ -308,9 +330,16 @@ class GifMuxer:
         if self._pending is not None:
             self._encode(*self._pending, clear_after=False)
             self._pending = None
+        try:
+            self._drain()
+        finally:
+            self._writer.shutdown()
         self._container.close()
 
     def abort(self) -> None:
+        for write in self._writes:
+            write.cancel()
+        self._writer.shutdown(wait=True)
         try:
             self._container.close()
         except av.error.FFmpegError:
