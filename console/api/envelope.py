@@ -175,6 +175,7 @@ class EnvelopeMiddleware:
                      response.status_code, (time.monotonic() - started) * 1000, key.prefix if key else "-",
                      request.request_id)  # type: ignore[attr-defined]
         response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        drain_unread_body(request)
         return response
 
     def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> HttpResponse | None:
@@ -223,6 +224,32 @@ class EnvelopeMiddleware:
         headers = {name: response[name] for name in ("Retry-After", "Allow") if response.has_header(name)}
         return error_response(request, ApiError(code, f"the request failed with status {status}", status=status,
                                                 headers=headers))
+
+
+# A body the answer did not read at all (a refusal from the headers, a 413 unread) is read and
+# dropped, up to this size, before the answer goes out. The server closes the connection after
+# answering; a client still sending the body would hit the closed socket (a broken pipe, or a
+# reset that loses the answer) instead of reading the refusal. Larger bodies (an upload over
+# MAX_UPLOAD_SIZE) are not read, and neither is the rest of one whose reading was cut off (a file
+# growing past the limit): the answer goes out at once and the connection closes.
+DRAIN_LIMIT_BYTES = 8 * 1024 * 1024
+_DRAIN_CHUNK = 64 * 1024
+
+
+def drain_unread_body(request: HttpRequest) -> None:
+    if getattr(request, "_read_started", False):  # Django's own mark: something read the body
+        return
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if not 0 < length <= DRAIN_LIMIT_BYTES:
+        return
+    try:
+        while request.read(_DRAIN_CHUNK):
+            pass
+    except (OSError, UnreadablePostError):
+        pass  # the client went away: nobody to answer
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -267,6 +268,25 @@ def test_a_json_body_over_the_memory_limit_is_a_413_file_too_large(server, opera
         status, document = check(server, Raw("POST", "/api/v1/templates",
                                              {**headers, "Content-Type": "application/json"}, big))
         assert (status, document["code"]) == (413, "FileTooLarge"), document
+
+
+def test_a_client_still_sending_a_refused_body_reads_the_refusal(server, operator):
+    # The 413 is decided from the headers; the client sends the rest of its 3 MB afterwards, as a
+    # slow uplink does. The server reads and drops it before answering, so no send fails and the
+    # answer arrives (before, the server closed at once and the client got a broken pipe).
+    body = b'{"name": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+    wire = Raw("POST", "/api/v1/templates", {"Authorization": f"Bearer {operator['token']}",
+                                              "Content-Type": "application/json"}, body).wire(
+        f"{server['host']}:{server['port']}")
+    with socket.create_connection((server["host"], server["port"]), timeout=20) as sock:
+        sock.sendall(wire[:64 * 1024])
+        time.sleep(1.0)  # the server has answered from the headers by now
+        sock.sendall(wire[64 * 1024:])
+        status, headers, answer = read_response(sock, 20)
+    if "chunked" in headers.get("transfer-encoding", ""):
+        answer = _dechunk(answer)
+    assert (status, json.loads(answer)["code"]) == (413, "FileTooLarge")
+    assert headers.get("x-request-id")
 
 
 def test_a_multipart_upload_without_a_boundary_is_a_400(server, operator):
