@@ -54,17 +54,25 @@ def test_refined_palette_shows_the_clip_with_less_colour_error(make_clip):
 def test_refine_moves_each_colour_to_the_middle_of_its_pixels():
     rng = np.random.default_rng(7)
     middles = np.array([[20, 30, 40], [200, 60, 90], [90, 220, 160]], np.float32)
-    samples = np.concatenate([m + rng.normal(0, 6, (4000, 3)) for m in middles]).astype(np.float32)
+    samples = np.rint(np.concatenate([m + rng.normal(0, 6, (4000, 3)) for m in middles])).astype(np.float32)
     start = middles + np.array([[15, -12, 10], [-14, 9, 12], [11, 13, -15]], np.float32)
     moved = refine(start.astype(np.uint8), samples)
     assert np.abs(moved.astype(np.float32) - middles).max() <= 1.5
+
+
+def test_a_colour_shown_often_pulls_its_palette_colour_as_hard_as_its_copies():
+    # A flat background (900 pixels) and a slightly brighter detail (100): one palette colour
+    # serves both and must sit at their mean by pixel count, 101, not halfway, 105.
+    samples = np.array([[100, 100, 100]] * 900 + [[110, 100, 100]] * 100 + [[20, 200, 30]] * 50, np.float32)
+    moved = refine(np.array([[90, 95, 105], [30, 190, 40]], np.uint8), samples)
+    assert moved.tolist() == [[101, 100, 100], [20, 200, 30]]
 
 
 def test_a_colour_nobody_uses_moves_to_the_pixels_worst_served():
     rng = np.random.default_rng(7)
     middles = np.array([[20, 30, 40], [200, 60, 90], [90, 220, 160], [250, 10, 250]], np.float32)
     sizes = (4000, 4000, 4000, 300)  # the last: a small, distant cluster no start colour is near
-    samples = np.clip(np.concatenate([m + rng.normal(0, 3, (n, 3)) for m, n in zip(middles, sizes)]), 0, 255)
+    samples = np.clip(np.rint(np.concatenate([m + rng.normal(0, 3, (n, 3)) for m, n in zip(middles, sizes)])), 0, 255)
     start = np.vstack([middles[:3], [[255, 255, 0]]]).astype(np.uint8)  # the last colour: no pixel near it
     moved = refine(start, samples.astype(np.float32)).astype(np.float32)
     assert np.abs(moved - middles).max() <= 2.0, moved
