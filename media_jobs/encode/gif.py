@@ -422,13 +422,10 @@ def dither_encode_halves(frames: list[av.VideoFrame], make_ditherer: Callable[[i
 
     def dither(start: int, end: int, out: queue.Queue) -> None:
         try:
-            ditherers: dict[int, Ditherer] = {}
+            per_shot = _PerShot(make_ditherer, shots.of)
 
             def one(k: int) -> av.VideoFrame:
-                shot = shots.of(k)
-                if shot not in ditherers:
-                    ditherers[shot] = make_ditherer(shot)
-                return ditherers[shot](frames[k])
+                return per_shot(k, frames[k])
 
             if start > 0 and shots.of(start - 1) == shots.of(start):
                 one(start - 1)
@@ -498,8 +495,23 @@ def _header_size(packet: av.Packet) -> int:
     return 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
 
 
+class _PerShot:
+    """Dithers picture k with the ditherer of its shot, each made when its shot first comes."""
+
+    def __init__(self, factory: Callable[[int], Ditherer], shot_of: Callable[[int], int]):
+        self._factory = factory
+        self._shot_of = shot_of
+        self._ditherers: dict[int, Ditherer] = {}
+
+    def __call__(self, k: int, frame: av.VideoFrame) -> av.VideoFrame:
+        shot = self._shot_of(k)
+        if shot not in self._ditherers:
+            self._ditherers[shot] = self._factory(shot)
+        return self._ditherers[shot](frame)
+
+
 class _ThreadLocalDitherer:
-    """One Ditherer (filter graph) per worker thread and shot; a graph is not safe to share."""
+    """One `_PerShot` (filter graphs) per worker thread; a graph is not safe to share."""
 
     def __init__(self, factory: Callable[[int], Ditherer], shot_of: Callable[[int], int]):
         self._factory = factory
@@ -507,16 +519,10 @@ class _ThreadLocalDitherer:
         self._local = threading.local()
 
     def run(self, start: int, chunk: list[av.VideoFrame]) -> list[av.VideoFrame]:
-        ditherers = getattr(self._local, "ditherers", None)
-        if ditherers is None:
-            ditherers = self._local.ditherers = {}
-        out = []
-        for k, frame in enumerate(chunk, start):
-            shot = self._shot_of(k)
-            if shot not in ditherers:
-                ditherers[shot] = self._factory(shot)
-            out.append(ditherers[shot](frame))
-        return out
+        per_shot = getattr(self._local, "per_shot", None)
+        if per_shot is None:
+            per_shot = self._local.per_shot = _PerShot(self._factory, self._shot_of)
+        return [per_shot(k, frame) for k, frame in enumerate(chunk, start)]
 
 
 def _chunks(frames: Iterable[av.VideoFrame], size: int) -> Iterator[list[av.VideoFrame]]:

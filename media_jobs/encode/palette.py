@@ -110,7 +110,7 @@ def refine(colours: np.ndarray, samples: np.ndarray, iterations: int = ITERATION
             # The worst served pixels, a colour once per pixel showing it (as without the
             # grouping): the first few may all be one colour, which then wins one slot.
             order = np.argsort(closest + norms, kind="stable")[::-1][:len(unused)]
-            worst = np.repeat(order, weights[order].astype(np.intp))[:len(unused)]
+            worst = np.repeat(order, weights[order])[:len(unused)]
             centres[unused[:len(worst)]] = points[worst]
     return np.clip(np.rint(centres), 0, 255).astype(np.uint8)
 
@@ -123,7 +123,7 @@ def _distinct(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     points[:, 0] = keys >> 16
     points[:, 1] = (keys >> 8) & 0xFF
     points[:, 2] = keys & 0xFF
-    return points, counts.astype(np.float64)
+    return points, counts
 
 
 def refined_palette(palette: av.VideoFrame, samples: np.ndarray) -> av.VideoFrame:
